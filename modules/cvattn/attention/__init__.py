@@ -1,0 +1,1 @@
+"""Attention mechanisms (channel, spatial, hybrid, self-attention, task-specific); one file per mechanism."""

@@ -1,0 +1,1 @@
+"""Plug-and-play blocks (convolutions, context modules, fusion, activations); one file per mechanism."""

@@ -1,0 +1,103 @@
+"""Pieces shared by every mechanism: channel rounding, layer lookup by name, conv-norm-act, input checks."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import fx, nn
+
+LayerType = type[nn.Module] | Callable[..., nn.Module] | str | None
+
+_ACTIVATIONS: dict[str, Callable[..., nn.Module]] = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "swish": nn.SiLU,
+    "hard_swish": nn.Hardswish,
+    "sigmoid": nn.Sigmoid,
+    "hard_sigmoid": nn.Hardsigmoid,
+    "tanh": nn.Tanh,
+    "softmax": nn.Softmax,
+    "identity": nn.Identity,
+}
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor``, never below ``round_limit`` of it.
+
+    The rule of the TensorFlow MobileNet code, used for hidden widths (``min_value`` defaults to ``divisor``).
+    """
+    min_value = min_value or divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < round_limit * value:
+        rounded += divisor
+    return rounded
+
+
+def get_layer(layer: LayerType) -> Callable[..., nn.Module] | None:
+    """Resolve an activation/gate given by name (``"relu"``, ``"sigmoid"``, ...) or pass a class through."""
+    if layer is None or not isinstance(layer, str):
+        return layer
+    try:
+        return _ACTIVATIONS[layer.lower().replace("-", "_")]
+    except KeyError:
+        raise ValueError(f"unknown layer name {layer!r}; known: {', '.join(sorted(_ACTIVATIONS))}") from None
+
+
+def create_act(layer: LayerType, inplace: bool = False) -> nn.Module:
+    """Instantiate an activation given by name or class; ``None`` gives ``nn.Identity``."""
+    factory = get_layer(layer)
+    if factory is None:
+        return nn.Identity()
+    if inplace and factory in (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Hardswish, nn.Hardsigmoid):
+        return factory(inplace=True)
+    return factory()
+
+
+class ConvNormAct(nn.Sequential):
+    """Conv2d → norm → activation; padding defaults to "same" for odd kernels (``dilation * (k - 1) // 2``)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] = 1,
+        stride: int = 1,
+        padding: int | tuple[int, int] | None = None,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = False,
+        norm_layer: LayerType = nn.BatchNorm2d,
+        act_layer: LayerType = nn.ReLU,
+        inplace: bool = True,
+    ) -> None:
+        if padding is None:
+            ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+            padding = tuple(dilation * (k - 1) // 2 for k in ks)
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias)
+        self.bn = norm_layer(out_channels) if norm_layer is not None else nn.Identity()
+        self.act = create_act(act_layer, inplace=inplace)
+
+
+def check_input(x: torch.Tensor, channels: int | None = None, ndim: int = 4, name: str = "input") -> None:
+    """Raise ``ValueError`` unless ``x`` has rank ``ndim`` and, if given, ``channels`` channels in dim 1.
+
+    Skipped while ``torch.fx`` traces (the shape is symbolic then).
+    """
+    if isinstance(x, fx.Proxy):
+        return
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name}: expected a tensor, got {type(x).__name__}")
+    expected = "(N, C, H, W)" if ndim == 4 else f"a {ndim}-D tensor"
+    if channels is not None and ndim == 4:
+        expected = f"(N, {channels}, H, W)"
+    if x.dim() != ndim:
+        raise ValueError(f"{name}: expected shape {expected}, got {tuple(x.shape)}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name}: expected shape {expected}, got {tuple(x.shape)} ({x.shape[1]} channels)")

@@ -1,0 +1,130 @@
+"""The contract every registered module keeps, parametrised over the whole registry."""
+
+from __future__ import annotations
+
+import doctest
+import inspect
+
+import pytest
+import torch
+from torch import fx, nn
+
+import cvattn
+
+IDS = cvattn.list_modules()
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _run(module, inputs):
+    return module(*_as_tuple(inputs))
+
+
+def _outputs(out):
+    return [t for t in _as_tuple(out) if isinstance(t, torch.Tensor)]
+
+
+def test_registry_entry_points():
+    assert IDS == sorted(IDS) and len(IDS) == len(set(IDS))
+    with pytest.raises(KeyError, match="did you mean"):
+        cvattn.create(IDS[0] + "x")
+    with pytest.raises(ValueError):
+        cvattn.list_modules(kind="nonsense")
+    assert set(cvattn.list_modules("attention")) <= set(IDS)
+
+
+def test_duplicate_id_is_refused():
+    with pytest.raises(ValueError, match="registered twice"):
+        cvattn.register(IDS[0], kind="attention", inputs=(8, 4, 4))(type("Dup", (nn.Module,), {}))
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_shape_and_finite(id):
+    spec = cvattn.get_spec(id)
+    module = cvattn.create(id).eval()
+    x = cvattn.example_input(id)
+    with torch.no_grad():
+        out = _run(module, x)
+    for t in _outputs(out):
+        assert torch.isfinite(t).all()
+    if spec.kind in ("attention", "activation"):
+        assert out.shape == _as_tuple(x)[0].shape
+
+
+@pytest.mark.parametrize("id", IDS)
+@pytest.mark.parametrize("odd", [False, True])
+def test_batch_one_and_odd_size(id, odd):
+    module = cvattn.create(id)
+    for mode in (module.train(), module.eval()):
+        out = _run(mode, cvattn.example_input(id, batch=1, odd=odd))
+        assert all(t.shape[0] == 1 for t in _outputs(out))
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_gradient_reaches_every_parameter(id):
+    module = cvattn.create(id).train()
+    out = _run(module, cvattn.example_input(id))
+    sum(t.float().square().mean() for t in _outputs(out)).backward()
+    missing = [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
+    assert not missing, f"no gradient reaches {missing}"
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_eval_is_deterministic_and_channels_last_agrees(id):
+    module = cvattn.create(id).eval()
+    x = cvattn.example_input(id)
+    with torch.no_grad():
+        a, b = _outputs(_run(module, x)), _outputs(_run(module, x))
+        cl = _outputs(_run(module, tuple(t.contiguous(memory_format=torch.channels_last) for t in _as_tuple(x))))
+    for ta, tb, tc in zip(a, b, cl):
+        assert torch.equal(ta, tb)
+        torch.testing.assert_close(tc, ta, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_autocast_bf16(id):
+    module = cvattn.create(id).eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = _run(module, cvattn.example_input(id))
+    assert all(torch.isfinite(t.float()).all() for t in _outputs(out))
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_fx_trace_matches_eager(id):
+    module = cvattn.create(id).eval()
+    traced = fx.symbolic_trace(module)
+    x = cvattn.example_input(id)
+    with torch.no_grad():
+        for a, b in zip(_outputs(_run(module, x)), _outputs(_run(traced, x))):
+            torch.testing.assert_close(b, a)
+
+
+@pytest.mark.parametrize("id", [i for i in IDS if cvattn.get_spec(i).checks_input])
+def test_bad_input_raises_value_error(id):
+    module = cvattn.create(id).eval()
+    x = _as_tuple(cvattn.example_input(id))
+    with pytest.raises(ValueError, match="expected"):
+        _run(module, (x[0][0],) + x[1:])  # rank 3 instead of 4
+    if x[0].dim() == 4:
+        wrong = torch.randn(x[0].shape[0], x[0].shape[1] + 1, *x[0].shape[2:])
+        with pytest.raises(ValueError, match="expected"):
+            _run(module, (wrong,) + x[1:])
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_docstring_and_example_runs(id):
+    cls = cvattn.get_spec(id).cls
+    doc = inspect.getdoc(cls) or ""
+    for section in ("Args:", "Shape:", "Example:", "Reference:"):
+        assert section in doc, f"{cls.__name__} docstring lacks {section}"
+    header = inspect.getdoc(inspect.getmodule(cls)) or ""
+    assert "Paper:" in header or "paper" in header.lower(), "file header must name the paper"
+    tests = doctest.DocTestFinder().find(cls, cls.__name__, globs={})
+    examples = [t for t in tests if t.examples]
+    assert examples, f"{cls.__name__} docstring has no runnable >>> example"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for t in examples:
+        runner.run(t)
+    assert runner.failures == 0
