@@ -5,11 +5,10 @@ from __future__ import annotations
 import doctest
 import inspect
 
+import cvattn
 import pytest
 import torch
 from torch import fx, nn
-
-import cvattn
 
 IDS = cvattn.list_modules()
 
@@ -67,7 +66,11 @@ def test_gradient_reaches_every_parameter(id):
     module = cvattn.create(id).train()
     out = _run(module, cvattn.example_input(id))
     sum(t.float().square().mean() for t in _outputs(out)).backward()
-    missing = [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
+    missing = [
+        n
+        for n, p in module.named_parameters()
+        if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)
+    ]
     assert not missing, f"no gradient reaches {missing}"
 
 
@@ -77,7 +80,9 @@ def test_eval_is_deterministic_and_channels_last_agrees(id):
     x = cvattn.example_input(id)
     with torch.no_grad():
         a, b = _outputs(_run(module, x)), _outputs(_run(module, x))
-        cl = _outputs(_run(module, tuple(t.contiguous(memory_format=torch.channels_last) for t in _as_tuple(x))))
+        cl = _outputs(
+            _run(module, tuple(t.contiguous(memory_format=torch.channels_last) for t in _as_tuple(x)))
+        )
     for ta, tb, tc in zip(a, b, cl):
         assert torch.equal(ta, tb)
         torch.testing.assert_close(tc, ta, rtol=1e-4, atol=1e-5)

@@ -33,7 +33,9 @@ def _import_mechanisms() -> dict[str, type]:
         cls = get_spec(id).cls
         other = classes.setdefault(cls.__name__, cls)
         if other is not cls:
-            raise ImportError(f"two registered classes are named {cls.__name__}: {other.__module__} and {cls.__module__}")
+            raise ImportError(
+                f"two registered classes are named {cls.__name__}: {other.__module__} and {cls.__module__}"
+            )
     return classes
 
 

@@ -61,7 +61,9 @@ def register(
 
     def decorator(cls: type[nn.Module]) -> type[nn.Module]:
         if id in _REGISTRY:
-            raise ValueError(f"module id {id!r} is registered twice ({_REGISTRY[id].cls.__qualname__} and {cls.__qualname__})")
+            raise ValueError(
+                f"module id {id!r} is registered twice ({_REGISTRY[id].cls.__qualname__} and {cls.__qualname__})"
+            )
         _REGISTRY[id] = ModuleSpec(
             id=id,
             cls=cls,

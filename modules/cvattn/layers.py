@@ -27,7 +27,9 @@ _ACTIVATIONS: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def make_divisible(value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
+def make_divisible(
+    value: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9
+) -> int:
     """Round ``value`` to the nearest multiple of ``divisor``, never below ``round_limit`` of it.
 
     The rule of the TensorFlow MobileNet code, used for hidden widths (``min_value`` defaults to ``divisor``).
@@ -54,7 +56,15 @@ def create_act(layer: LayerType, inplace: bool = False) -> nn.Module:
     factory = get_layer(layer)
     if factory is None:
         return nn.Identity()
-    if inplace and factory in (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.SiLU, nn.Hardswish, nn.Hardsigmoid):
+    if inplace and factory in (
+        nn.ReLU,
+        nn.ReLU6,
+        nn.LeakyReLU,
+        nn.ELU,
+        nn.SiLU,
+        nn.Hardswish,
+        nn.Hardsigmoid,
+    ):
         return factory(inplace=True)
     return factory()
 
@@ -80,7 +90,9 @@ class ConvNormAct(nn.Sequential):
             ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
             padding = tuple(dilation * (k - 1) // 2 for k in ks)
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias)
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias
+        )
         self.bn = norm_layer(out_channels) if norm_layer is not None else nn.Identity()
         self.act = create_act(act_layer, inplace=inplace)
 

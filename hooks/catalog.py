@@ -1,0 +1,84 @@
+"""MkDocs hook: validate the catalogue and render it into docs/catalog/ before every build.
+
+mkdocs-static-i18n builds each language in turn and calls the hooks each time: the catalogue is loaded
+and the pages written once per process, and re-done only when a catalogue file changed (mkdocs serve).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mkdocs.exceptions import PluginError  # noqa: E402
+
+from scripts import render  # noqa: E402
+from scripts.catalog import CATALOG_DIR, CatalogError, load_or_raise  # noqa: E402
+from scripts.site import generate  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.catalog")
+_state: dict[str, object] = {"stamp": None, "catalog": None}
+HOME_MARKER = "<!-- cvattn:home -->"
+
+
+def _stamp() -> tuple:
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in CATALOG_DIR.rglob("*.yaml")))
+
+
+def _catalog():
+    """The validated catalogue, re-read only when a catalogue file changed since the last call."""
+    stamp = _stamp()
+    if _state["stamp"] != stamp:
+        try:
+            _state.update(catalog=load_or_raise(), stamp=stamp, generated=False)
+        except CatalogError as exc:
+            raise PluginError(str(exc)) from None
+    return _state["catalog"]
+
+
+def _find_section(nav: list, title: str) -> list | None:
+    for item in nav:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == title and isinstance(value, list):
+                    return value
+                if isinstance(value, list) and (found := _find_section(value, title)) is not None:
+                    return found
+    return None
+
+
+def on_config(config, **kwargs):
+    """Append one navigation entry per category, in the order of catalog/categories.yaml."""
+    catalog = _catalog()
+    section = _find_section(config["nav"] or [], "Categories")
+    if section is not None:
+        pages = [f"{render.GENERATED_DIR}/categories/{c.id}.md" for c in catalog.categories]
+        section[:] = [item for item in section if item not in pages] + pages
+    return config
+
+
+def on_pre_build(config, **kwargs) -> None:
+    catalog = _catalog()
+    if _state.get("generated"):
+        return
+    written, removed = generate(catalog, Path(config["docs_dir"]))
+    log.info(
+        f"catalogue: {len(catalog.papers)} entries; {written} generated file(s) written, {removed} removed"
+    )
+    _state["generated"] = True
+
+
+def on_serve(server, config, builder, **kwargs):
+    server.watch(str(CATALOG_DIR))
+    return server
+
+
+def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
+    if HOME_MARKER not in markdown:
+        return markdown
+    lang = "zh" if page.file.src_uri.endswith(".zh.md") else "en"
+    return markdown.replace(HOME_MARKER, render.home_block(_state["catalog"], lang))

@@ -1,0 +1,192 @@
+"""cvattn's command-line entry: ``python -m scripts <command> [options]``.
+
+Commands (each one's own ``--help`` is its manual):
+
+    validate   check the whole catalogue; print every problem as path:line: field: problem (hint)
+    schema     write catalog/schema.json from the typed model (--check: fail when it is stale)
+    readme     regenerate the list in README.md between its markers (--check: fail when it is stale)
+    pages      write the generated pages under docs/catalog/ (what the MkDocs hook does)
+    build      validate, then build the site into site/ (--serve: serve it live on 127.0.0.1:8000)
+    export     write catalog.bib and catalog.json to a folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import render
+from .catalog import CATALOG_DIR, ROOT, Catalog, load, schema_text
+from .site import SITE_DIR, generate, mkdocs_build, write_if_changed
+
+README = ROOT / "README.md"
+SCHEMA = CATALOG_DIR / "schema.json"
+
+
+def _load_or_report(root: Path) -> Catalog | None:
+    catalog, problems = load(root)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"\n{len(problems)} problem(s); nothing was written.", file=sys.stderr)
+    return catalog
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check every catalogue file and the cross-file rules; exit 1 when anything is wrong.
+
+    Options:
+        --catalog DIR   the catalogue folder (default: catalog/)
+    """
+    catalog = _load_or_report(args.catalog)
+    if catalog is None:
+        return 1
+    print(
+        f"catalogue OK: {len(catalog.papers)} entries, {len(catalog.categories)} categories, "
+        f"{sum(len(p.modules) for p in catalog.papers)} modules"
+    )
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write catalog/schema.json (the JSON Schema editors use) from the typed model.
+
+    Options:
+        --check   write nothing; exit 1 when the committed schema differs from the model
+    """
+    expected = schema_text(args.catalog)
+    if args.check:
+        if not SCHEMA.exists() or SCHEMA.read_text(encoding="utf-8") != expected:
+            print("catalog/schema.json is stale: run `python -m scripts schema`", file=sys.stderr)
+            return 1
+        print("catalog/schema.json is up to date")
+        return 0
+    print("catalog/schema.json " + ("written" if write_if_changed(SCHEMA, expected) else "unchanged"))
+    return 0
+
+
+def cmd_readme(args: argparse.Namespace) -> int:
+    """Regenerate the awesome list in README.md between its two marker comments.
+
+    Options:
+        --check   write nothing; exit 1 when README.md differs from what the catalogue generates
+    """
+    catalog = _load_or_report(args.catalog)
+    if catalog is None:
+        return 1
+    current = README.read_text(encoding="utf-8")
+    try:
+        expected = render.splice_readme(current, catalog)
+    except ValueError as exc:
+        print(f"README.md: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        if current != expected:
+            print("README.md list is stale: run `python -m scripts readme`", file=sys.stderr)
+            return 1
+        print("README.md list is up to date")
+        return 0
+    print("README.md " + ("updated" if write_if_changed(README, expected) else "unchanged"))
+    return 0
+
+
+def cmd_pages(args: argparse.Namespace) -> int:
+    """Write the generated pages (en and zh) under docs/catalog/, touching only changed files."""
+    catalog = _load_or_report(args.catalog)
+    if catalog is None:
+        return 1
+    written, removed = generate(catalog)
+    print(f"{written} page(s) written, {removed} removed")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Validate the catalogue, then build the site strictly into site/ (swapped in only when the build passes).
+
+    Options:
+        --serve          after building, serve the site with live reload on 127.0.0.1:8000
+        --port PORT      port for --serve (default 8000)
+        --no-strict      let MkDocs warnings pass (default: strict)
+    """
+    start = time.perf_counter()
+    if _load_or_report(args.catalog) is None:
+        return 1
+    if args.serve:
+        import subprocess
+
+        return subprocess.call(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{args.port}"], cwd=ROOT
+        )
+    try:
+        mkdocs_build(SITE_DIR, strict=not args.no_strict)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"site built in {time.perf_counter() - start:.1f} s: {SITE_DIR}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write catalog.bib (BibTeX) and catalog.json into a folder.
+
+    Options:
+        --out DIR   destination folder (default: build/)
+    """
+    catalog = _load_or_report(args.catalog)
+    if catalog is None:
+        return 1
+    for name, content in (
+        ("catalog.bib", render.bibtex(catalog)),
+        ("catalog.json", render.catalog_json(catalog)),
+    ):
+        write_if_changed(args.out / name, content)
+        print(args.out / name)
+    return 0
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "readme": cmd_readme,
+    "pages": cmd_pages,
+    "build": cmd_build,
+    "export": cmd_export,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, fn in COMMANDS.items():
+        s = sub.add_parser(
+            name,
+            help=fn.__doc__.splitlines()[0],
+            description=fn.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        s.add_argument(
+            "--catalog", type=Path, default=CATALOG_DIR, help="catalogue folder (default: catalog/)"
+        )
+        if name in ("schema", "readme"):
+            s.add_argument("--check", action="store_true", help="write nothing; fail when stale")
+        if name == "build":
+            s.add_argument("--serve", action="store_true", help="serve with live reload on 127.0.0.1")
+            s.add_argument("--port", type=int, default=8000)
+            s.add_argument("--no-strict", action="store_true")
+        if name == "export":
+            s.add_argument("--out", type=Path, default=ROOT / "build")
+        s.set_defaults(func=fn)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

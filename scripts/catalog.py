@@ -1,0 +1,498 @@
+"""The catalogue: typed model, the one loader of catalogue files, and the cross-file checks.
+
+Every other tool takes the :class:`Catalog` this module returns; nothing else reads ``catalog/``.
+Problems are collected, never printed here: the command-line entry prints them all at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG_DIR = ROOT / "catalog"
+SCHEMA_LINE = "# yaml-language-server: $schema=../schema.json"
+FIRST_YEAR = 1990
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _strip_nonempty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty")
+    return value.strip()
+
+
+Url = Annotated[
+    str, AfterValidator(_check_url), Field(json_schema_extra={"format": "uri", "pattern": "^https?://"})
+]
+Text = Annotated[str, AfterValidator(_strip_nonempty), Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(_Strict):
+    """A text in English and Chinese."""
+
+    en: Text = Field(description="English text")
+    zh: Text = Field(description="Chinese text (written, not machine-translated)")
+
+
+class Implementation(_Strict):
+    url: Url
+    note: Text = Field(description="what it is, e.g. 'PyTorch re-implementation'")
+
+
+class Blog(_Strict):
+    url: Url
+    lang: Literal["en", "zh"] = Field(description="language of the post")
+    site: Literal["zhihu", "wechat", "other"] = "other"
+    title: Text | None = None
+
+
+class Links(_Strict):
+    paper: Url = Field(description="official proceedings or journal page; the arXiv page when there is none")
+    arxiv: (
+        Annotated[str, Field(pattern=r"^\d{4}\.\d{4,5}$", description="arXiv id without version")] | None
+    ) = None
+    code: Url | None = Field(None, description="the authors' official repository; omit when there is none")
+    implementations: list[Implementation] = Field(default_factory=list, description="other notable code")
+    blogs: list[Blog] = Field(default_factory=list)
+
+
+class Result(_Strict):
+    """A result reported by the paper (or by a cited list), with where it comes from."""
+
+    dataset: Text
+    model: Text = Field(description="the network measured, e.g. SE-ResNet-50")
+    metric: Text = Field(description="e.g. 'top-1 accuracy', 'mIoU', 'AP'")
+    value: float
+    params: float | None = Field(None, description="parameters in millions")
+    gflops: float | None = Field(None, description="GFLOPs as reported")
+    source: Text = Field(description="table of the paper and setting")
+    source_url: Url | None = None
+
+
+class Paper(_Strict):
+    """One catalogue entry: a paper and the modules that implement it."""
+
+    id: Annotated[str, Field(pattern=SLUG, description="slug; equals the file name")]
+    title: Text
+    authors: list[Text] = Field(min_length=1)
+    venue: str = Field(description="venue id from catalog/venues.yaml")
+    year: int = Field(ge=FIRST_YEAR)
+    category: str = Field(description="category id from catalog/categories.yaml")
+    tags: list[Text] = Field(default_factory=list)
+    links: Links
+    idea: Bilingual = Field(description="one line")
+    summary: Bilingual = Field(description="two to four sentences")
+    modules: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+        default_factory=list, description="cvattn registry ids that implement it"
+    )
+    results: list[Result] = Field(default_factory=list)
+
+
+class Category(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Bilingual
+    description: Bilingual
+
+
+class Venue(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Text
+    full: Text
+    kind: Literal["conference", "workshop", "journal", "preprint"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the catalogue, printable as ``path:line: field: problem (hint)``."""
+
+    path: str
+    line: int
+    field: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.path}:{self.line}: {self.field}: {self.message}{hint}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    papers: tuple[Paper, ...]
+    categories: tuple[Category, ...]
+    venues: tuple[Venue, ...]
+
+    @property
+    def by_id(self) -> dict[str, Paper]:
+        return {p.id: p for p in self.papers}
+
+    @property
+    def category_by_id(self) -> dict[str, Category]:
+        return {c.id: c for c in self.categories}
+
+    @property
+    def venue_by_id(self) -> dict[str, Venue]:
+        return {v.id: v for v in self.venues}
+
+    def in_category(self, category: str) -> list[Paper]:
+        return [p for p in self.papers if p.category == category]
+
+    def paper_of_module(self, module_id: str) -> Paper | None:
+        return next((p for p in self.papers if module_id in p.modules), None)
+
+
+class CatalogError(Exception):
+    """The catalogue is invalid; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the catalogue:\n" + "\n".join(map(str, problems)))
+
+
+# --------------------------------------------------------------------------- reading YAML with lines
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """1-based line of the node at ``loc`` (keys and list indices) in a composed YAML tree; the nearest
+    existing ancestor when the location does not exist (a missing field)."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            key_node = next((k for k, v in node.value if k.value == key), None)
+            if match is None:
+                return line
+            node, line = match, key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problems.append(
+            Problem(
+                _rel(path),
+                line,
+                "(file)",
+                f"unparsable YAML: {getattr(exc, 'problem', exc)}",
+                "check indentation and quoting around that line",
+            )
+        )
+        return None, None
+    return data, node
+
+
+_HINTS = {
+    "missing": "add this field",
+    "extra_forbidden": "unknown field; check the spelling against catalog/schema.json",
+    "string_pattern_mismatch": "",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "string_type": "write text (quote it if it looks like a number or date)",
+    "list_type": "write a YAML list",
+    "model_type": "write a mapping of fields",
+    "literal_error": "",
+    "greater_than_equal": "",
+    "too_short": "",
+}
+
+
+def _problems_from_validation(exc: ValidationError, path: Path, node: yaml.Node | None) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "(entry)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "missing required field"
+        out.append(Problem(_rel(path), _line_of(node, loc), field, message, _HINTS.get(err["type"], "")))
+    return out
+
+
+def _load_list(path: Path, model: type[BaseModel], problems: list[Problem]) -> list[Any]:
+    if not path.exists():
+        problems.append(Problem(_rel(path), 1, "(file)", "file is missing", "restore it from git"))
+        return []
+    data, node = _read_yaml(path, problems)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(Problem(_rel(path), 1, "(file)", "expected a YAML list of items", ""))
+        return []
+    items = []
+    for i, raw in enumerate(data):
+        try:
+            items.append(model.model_validate(raw))
+        except ValidationError as exc:
+            for p in _problems_from_validation(exc, path, _sub_node(node, i)):
+                problems.append(Problem(p.path, p.line, f"[{i}].{p.field}", p.message, p.hint))
+    return items
+
+
+def _sub_node(node: yaml.Node | None, index: int) -> yaml.Node | None:
+    return node.value[index] if isinstance(node, yaml.SequenceNode) and index < len(node.value) else None
+
+
+# --------------------------------------------------------------------------- checks across entries
+
+
+def _norm_title(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+
+
+def check_identity(papers: list[tuple[Paper, Path, yaml.Node | None]]) -> list[Problem]:
+    """No two entries share an id, a title or an arXiv id; every id equals its file name."""
+    problems = []
+    seen: dict[tuple[str, str], str] = {}
+    for paper, path, node in papers:
+        if paper.id != path.stem:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("id",)),
+                    "id",
+                    f"id {paper.id!r} differs from the file name {path.stem!r}",
+                    f"rename the file to {paper.id}.yaml or change the id",
+                )
+            )
+        for kind, value, field in (
+            ("id", paper.id, ("id",)),
+            ("title", _norm_title(paper.title), ("title",)),
+            ("arXiv id", paper.links.arxiv, ("links", "arxiv")),
+        ):
+            if value is None:
+                continue
+            other = seen.setdefault((kind, value), _rel(path))
+            if other != _rel(path):
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        _line_of(node, field),
+                        ".".join(field),
+                        f"duplicate {kind}: also used by {other}",
+                        "merge the two entries",
+                    )
+                )
+    return problems
+
+
+def check_references(
+    papers: list[tuple[Paper, Path, yaml.Node | None]],
+    categories: list[Category],
+    venues: list[Venue],
+    today: datetime.date | None = None,
+) -> list[Problem]:
+    """Categories and venues exist; the year lies in FIRST_YEAR..next year."""
+    problems = []
+    last_year = (today or datetime.date.today()).year + 1
+    cat_ids = {c.id for c in categories}
+    venue_ids = {v.id for v in venues}
+    for paper, path, node in papers:
+        if paper.category not in cat_ids:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("category",)),
+                    "category",
+                    f"unknown category {paper.category!r}",
+                    f"use one of: {', '.join(sorted(cat_ids))}",
+                )
+            )
+        if paper.venue not in venue_ids:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("venue",)),
+                    "venue",
+                    f"unknown venue {paper.venue!r}",
+                    f"use one of: {', '.join(sorted(venue_ids))}, or add it to catalog/venues.yaml",
+                )
+            )
+        if not FIRST_YEAR <= paper.year <= last_year:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("year",)),
+                    "year",
+                    f"year {paper.year} outside {FIRST_YEAR}..{last_year}",
+                    "use the publication year",
+                )
+            )
+    return problems
+
+
+def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered: list[str]) -> list[Problem]:
+    """Every module an entry names is registered; every registered module is named by exactly one entry."""
+    problems = []
+    known = set(registered)
+    cited: dict[str, str] = {}
+    for paper, path, node in papers:
+        for i, module_id in enumerate(paper.modules):
+            if module_id not in known:
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        _line_of(node, ("modules", i)),
+                        f"modules.{i}",
+                        f"module {module_id!r} is not registered in cvattn",
+                        "check cvattn.list_modules() or implement it",
+                    )
+                )
+            other = cited.setdefault(module_id, _rel(path))
+            if other != _rel(path):
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        _line_of(node, ("modules", i)),
+                        f"modules.{i}",
+                        f"module {module_id!r} is also listed by {other}",
+                        "list it in one entry",
+                    )
+                )
+    for module_id in sorted(known - set(cited)):
+        problems.append(
+            Problem(
+                "catalog/papers",
+                1,
+                "modules",
+                f"registered module {module_id!r} is named by no entry",
+                "add it to the `modules` list of its paper's entry",
+            )
+        )
+    return problems
+
+
+def check_header(path: Path) -> list[Problem]:
+    first = path.read_text(encoding="utf-8").splitlines()[:1]
+    if first != [SCHEMA_LINE]:
+        return [
+            Problem(_rel(path), 1, "(file)", "first line must reference the schema", f"write: {SCHEMA_LINE}")
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+def registered_modules() -> list[str]:
+    import cvattn
+
+    return cvattn.list_modules()
+
+
+def load(
+    root: Path = CATALOG_DIR, *, modules: list[str] | None = None, today: datetime.date | None = None
+) -> tuple[Catalog | None, list[Problem]]:
+    """Read and check the whole catalogue under ``root``.
+
+    Args:
+        root: the ``catalog`` folder.
+        modules: registered module ids to check entries against; ``None`` imports cvattn to get them.
+        today: date that sets the last valid year (next year); defaults to today.
+
+    Returns:
+        ``(catalog, [])`` when it is valid, ``(None, problems)`` otherwise — every problem at once.
+    """
+    problems: list[Problem] = []
+    categories = _load_list(root / "categories.yaml", Category, problems)
+    venues = _load_list(root / "venues.yaml", Venue, problems)
+    loaded: list[tuple[Paper, Path, yaml.Node | None]] = []
+    paths = sorted((root / "papers").glob("*.yaml"))
+    stray = sorted(p for p in (root / "papers").glob("*") if p.suffix != ".yaml")
+    problems += [
+        Problem(_rel(p), 1, "(file)", "not a .yaml file", "entries are papers/<id>.yaml") for p in stray
+    ]
+    for path in paths:
+        data, node = _read_yaml(path, problems)
+        if data is None and node is None:
+            continue
+        problems += check_header(path)
+        if not isinstance(data, dict):
+            problems.append(
+                Problem(
+                    _rel(path), 1, "(entry)", "expected a mapping of fields", "see catalog/papers/se.yaml"
+                )
+            )
+            continue
+        try:
+            loaded.append((Paper.model_validate(data), path, node))
+        except ValidationError as exc:
+            problems += _problems_from_validation(exc, path, node)
+    problems += check_identity(loaded)
+    problems += check_references(loaded, categories, venues, today)
+    problems += check_modules(loaded, registered_modules() if modules is None else modules)
+    if problems:
+        return None, problems
+    papers = tuple(sorted((p for p, _, _ in loaded), key=lambda p: (-p.year, p.title.lower())))
+    return Catalog(papers, tuple(categories), tuple(venues)), []
+
+
+def load_or_raise(root: Path = CATALOG_DIR, **kwargs: Any) -> Catalog:
+    catalog, problems = load(root, **kwargs)
+    if catalog is None:
+        raise CatalogError(problems)
+    return catalog
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def json_schema(
+    categories: list[Category] | None = None, venues: list[Venue] | None = None
+) -> dict[str, Any]:
+    """JSON Schema of an entry, with the category and venue ids as enums for editor completion."""
+    schema = Paper.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cvattn catalogue entry"
+    if categories:
+        schema["properties"]["category"]["enum"] = [c.id for c in categories]
+    if venues:
+        schema["properties"]["venue"]["enum"] = [v.id for v in venues]
+    return schema
+
+
+def schema_text(root: Path = CATALOG_DIR) -> str:
+    problems: list[Problem] = []
+    categories = _load_list(root / "categories.yaml", Category, problems)
+    venues = _load_list(root / "venues.yaml", Venue, problems)
+    if problems:
+        raise CatalogError(problems)
+    return json.dumps(json_schema(categories, venues), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,472 @@
+"""Render the catalogue into Markdown: site pages (en and zh), the README list, BibTeX and JSON.
+
+Every function here takes the typed :class:`~scripts.catalog.Catalog` and returns text; writing files is
+the caller's job. Entry text is data: it is escaped, so a title holding ``<script>`` or a
+``[x](javascript:...)`` link shows as literal text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from urllib.parse import quote, urlsplit
+
+import bibtexparser
+from bibtexparser import model as bib
+
+from .catalog import Catalog, Paper
+
+LANGS = ("en", "zh")
+GENERATED_DIR = "catalog"  # under docs/; git-ignored
+MAX_NEWEST = 10
+
+LABELS = {
+    "en": {
+        "all": "All papers",
+        "categories": "Categories",
+        "by_year": "Papers by year",
+        "by_venue": "Papers by venue",
+        "paper": "Paper",
+        "venue": "Venue",
+        "year": "Year",
+        "category": "Category",
+        "code": "Code",
+        "module": "Module",
+        "idea": "Main idea",
+        "blog": "Blog",
+        "summary": "Summary",
+        "links": "Links",
+        "blogs": "Blogs",
+        "citation": "Citation",
+        "results": "Reported results",
+        "authors": "Authors",
+        "official_code": "Official code",
+        "implementations": "Other implementations",
+        "none": "none",
+        "arxiv": "arXiv",
+        "paper_page": "Paper",
+        "dataset": "Dataset",
+        "model": "Model",
+        "metric": "Metric",
+        "value": "Value",
+        "params": "Params (M)",
+        "gflops": "GFLOPs",
+        "source": "Source",
+        "usage": "Usage",
+        "api": "API",
+        "module_section": "Module",
+        "no_module": "This entry has no module: it is a survey, an analysis or a backbone cited for context.",
+        "papers_count": "papers",
+        "count": "Papers",
+        "newest": "Newest entries",
+        "downloads": "Downloads",
+        "bib_export": "BibTeX of the whole catalogue",
+        "json_export": "the catalogue as JSON",
+        "intro_all": "Every paper in the catalogue. Click a column header to sort.",
+        "intro_year": "The catalogue by year of publication.",
+        "intro_venue": "The catalogue by venue.",
+        "in_category": "papers in this category",
+        "tags": "Tags",
+        "idea_h": "Idea",
+    },
+    "zh": {
+        "all": "全部论文",
+        "categories": "分类",
+        "by_year": "按年份浏览",
+        "by_venue": "按会议/期刊浏览",
+        "paper": "论文",
+        "venue": "发表于",
+        "year": "年份",
+        "category": "类别",
+        "code": "代码",
+        "module": "模块",
+        "idea": "核心思想",
+        "blog": "解读",
+        "summary": "概述",
+        "links": "链接",
+        "blogs": "解读文章",
+        "citation": "引用",
+        "results": "论文报告的结果",
+        "authors": "作者",
+        "official_code": "官方代码",
+        "implementations": "其他实现",
+        "none": "无",
+        "arxiv": "arXiv",
+        "paper_page": "论文",
+        "dataset": "数据集",
+        "model": "模型",
+        "metric": "指标",
+        "value": "数值",
+        "params": "参数量 (M)",
+        "gflops": "GFLOPs",
+        "source": "出处",
+        "usage": "用法",
+        "api": "API 文档",
+        "module_section": "模块实现",
+        "no_module": "该条目没有对应模块：它是一篇综述、分析论文，或作为背景引用的骨干网络。",
+        "papers_count": "篇",
+        "count": "论文数",
+        "newest": "最新收录",
+        "downloads": "下载",
+        "bib_export": "整个目录的 BibTeX",
+        "json_export": "目录的 JSON 导出",
+        "intro_all": "目录中的全部论文。点击表头即可排序。",
+        "intro_year": "按发表年份整理的论文目录。",
+        "intro_venue": "按会议或期刊整理的论文目录。",
+        "in_category": "篇论文属于此类别",
+        "tags": "标签",
+        "idea_h": "核心思想",
+    },
+}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~<>])")
+
+
+def text(value: str) -> str:
+    """Escape entry text for Markdown: HTML-escape it, then backslash-escape Markdown punctuation."""
+    escaped = html.escape(" ".join(value.split()), quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", escaped)
+
+
+def url(value: str) -> str:
+    """A validated http(s) URL made safe inside Markdown link parentheses."""
+    return quote(value, safe=":/?#[]@!$&'*+,;=%~-._")
+
+
+def link(label: str, target: str) -> str:
+    return f"[{label}]({url(target)})"
+
+
+def suffix(lang: str) -> str:
+    return "" if lang == "en" else f".{lang}"
+
+
+def paper_href(paper: Paper, lang: str, depth: int) -> str:
+    """Relative link from a generated page ``depth`` folders below docs/ to the paper's page."""
+    return "../" * depth + f"{GENERATED_DIR}/papers/{paper.id}.md"
+
+
+def _code_cell(paper: Paper) -> str:
+    if not paper.links.code:
+        return "—"
+    parts = urlsplit(paper.links.code)
+    name = parts.path.strip("/").split("/")[-1] if parts.netloc.endswith("github.com") else parts.netloc
+    return link(text(name or "code"), paper.links.code)
+
+
+def _blog_cell(paper: Paper) -> str:
+    return " ".join(link(b.site if b.site != "other" else "blog", b.url) for b in paper.links.blogs) or "—"
+
+
+def _venue(catalog: Catalog, paper: Paper) -> str:
+    return f"{catalog.venue_by_id[paper.venue].name} {paper.year}"
+
+
+def _paper_cell(paper: Paper, lang: str, depth: int) -> str:
+    return link(text(paper.title), paper_href(paper, lang, depth))
+
+
+def awesome_table(catalog: Catalog, papers: list[Paper], lang: str, depth: int) -> str:
+    """The seed lists' table: Paper | Venue | Code | Main idea | Blog."""
+    L = LABELS[lang]
+    rows = [
+        f"| {L['paper']} | {L['venue']} | {L['code']} | {L['idea']} | {L['blog']} |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for p in papers:
+        rows.append(
+            f"| {_paper_cell(p, lang, depth)} | {_venue(catalog, p)} | {_code_cell(p)} | "
+            f"{text(getattr(p.idea, lang))} | {_blog_cell(p)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _front(title: str, extra: str = "") -> str:
+    return f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n{extra}---\n\n"
+
+
+def page_all(catalog: Catalog, lang: str) -> str:
+    L = LABELS[lang]
+    out = [
+        _front(L["all"]),
+        f"# {L['all']}\n\n{L['intro_all']}\n\n",
+        '<div class="cvattn-sortable" markdown>\n\n',
+    ]
+    out.append(
+        f"| {L['paper']} | {L['venue']} | {L['year']} | {L['category']} | {L['code']} | {L['module']} | {L['idea']} |\n"
+    )
+    out.append("| --- | --- | --- | --- | --- | --- | --- |\n")
+    cats = catalog.category_by_id
+    for p in catalog.papers:
+        modules = ", ".join(f"`{m}`" for m in p.modules) or "—"
+        cat = link(text(getattr(cats[p.category].name, lang)), f"categories/{p.category}.md")
+        out.append(
+            f"| {_paper_cell(p, lang, 1)} | {catalog.venue_by_id[p.venue].name} | {p.year} | {cat} | "
+            f"{_code_cell(p)} | {modules} | {text(getattr(p.idea, lang))} |\n"
+        )
+    out.append("\n</div>\n")
+    return "".join(out)
+
+
+def page_category(catalog: Catalog, category_id: str, lang: str) -> str:
+    cat = catalog.category_by_id[category_id]
+    papers = catalog.in_category(category_id)
+    name = getattr(cat.name, lang)
+    L = LABELS[lang]
+    count = f"{len(papers)} {L['in_category']}" if lang == "zh" else f"{len(papers)} {L['in_category']}."
+    return (
+        _front(name)
+        + f"# {name}\n\n{text(getattr(cat.description, lang))}\n\n{count}\n\n"
+        + awesome_table(catalog, papers, lang, 2)
+    )
+
+
+def page_categories_index(catalog: Catalog, lang: str) -> str:
+    L = LABELS[lang]
+    out = [_front(L["categories"]), f"# {L['categories']}\n\n"]
+    for c in catalog.categories:
+        n = len(catalog.in_category(c.id))
+        out.append(
+            f"## {link(text(getattr(c.name, lang)), f'{c.id}.md')}\n\n{text(getattr(c.description, lang))} "
+            f"({n} {L['papers_count'] if lang == 'zh' else L['papers_count']})\n\n"
+        )
+    return "".join(out)
+
+
+def page_by_year(catalog: Catalog, lang: str) -> str:
+    L = LABELS[lang]
+    out = [_front(L["by_year"]), f"# {L['by_year']}\n\n{L['intro_year']}\n\n"]
+    for year in sorted({p.year for p in catalog.papers}, reverse=True):
+        out.append(f"## {year}\n\n")
+        out.append(awesome_table(catalog, [p for p in catalog.papers if p.year == year], lang, 1) + "\n")
+    return "".join(out)
+
+
+def page_by_venue(catalog: Catalog, lang: str) -> str:
+    L = LABELS[lang]
+    out = [_front(L["by_venue"]), f"# {L['by_venue']}\n\n{L['intro_venue']}\n\n"]
+    counts = Counter(p.venue for p in catalog.papers)
+    for venue in catalog.venues:
+        if counts[venue.id]:
+            out.append(f"## {text(venue.name)}\n\n*{text(venue.full)}*\n\n")
+            out.append(
+                awesome_table(catalog, [p for p in catalog.papers if p.venue == venue.id], lang, 1) + "\n"
+            )
+    return "".join(out)
+
+
+def bibtex_key(paper: Paper) -> str:
+    last = re.sub(r"[^a-z]", "", paper.authors[0].split()[-1].lower()) or "anon"
+    word = next((w for w in re.findall(r"[a-z0-9]+", paper.title.lower()) if len(w) > 3), "paper")
+    return f"{last}{paper.year}{word}"
+
+
+def bibtex_keys(catalog: Catalog) -> dict[str, str]:
+    """A unique key per paper: ``<first author's family name><year><first long title word>``, then b, c, ...
+    on a clash, in id order so that keys are stable."""
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for paper in sorted(catalog.papers, key=lambda p: p.id):
+        key, n = bibtex_key(paper), 1
+        while key in used:
+            n += 1
+            key = f"{bibtex_key(paper)}{chr(ord('a') + n - 1)}"
+        used.add(key)
+        keys[paper.id] = key
+    return keys
+
+
+def bib_entry(catalog: Catalog, paper: Paper, key: str) -> bib.Entry:
+    venue = catalog.venue_by_id[paper.venue]
+    fields = [
+        bib.Field("title", "{" + paper.title + "}"),
+        bib.Field("author", " and ".join(paper.authors)),
+        bib.Field("year", str(paper.year)),
+    ]
+    if venue.kind == "journal":
+        entry_type = "article"
+        fields.append(bib.Field("journal", venue.full))
+    elif venue.kind == "preprint":
+        entry_type = "article"
+        fields.append(
+            bib.Field(
+                "journal",
+                f"arXiv preprint arXiv:{paper.links.arxiv}" if paper.links.arxiv else "arXiv preprint",
+            )
+        )
+    else:
+        entry_type = "inproceedings"
+        fields.append(bib.Field("booktitle", venue.full))
+    if paper.links.arxiv:
+        fields += [bib.Field("eprint", paper.links.arxiv), bib.Field("archiveprefix", "arXiv")]
+    fields.append(bib.Field("url", paper.links.paper))
+    return bib.Entry(entry_type, key, fields)
+
+
+def bibtex(catalog: Catalog, papers: list[Paper] | None = None) -> str:
+    keys = bibtex_keys(catalog)
+    chosen = papers or sorted(catalog.papers, key=lambda p: p.id)
+    library = bibtexparser.Library([bib_entry(catalog, p, keys[p.id]) for p in chosen])
+    return bibtexparser.write_string(library)
+
+
+def catalog_json(catalog: Catalog) -> str:
+    data = {
+        "categories": [c.model_dump(mode="json") for c in catalog.categories],
+        "venues": [v.model_dump(mode="json") for v in catalog.venues],
+        "papers": [
+            p.model_dump(mode="json", exclude_defaults=False)
+            for p in sorted(catalog.papers, key=lambda p: p.id)
+        ],
+    }
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def module_usage(module_id: str) -> str:
+    """The usage snippet shown on a paper page; tests execute every such block."""
+    return (
+        "```python\n"
+        "import cvattn\n\n"
+        f'module = cvattn.create("{module_id}")\n'
+        f'x = cvattn.example_input("{module_id}")\n'
+        "y = module(*x) if isinstance(x, tuple) else module(x)\n"
+        "print(type(module).__name__, y.shape if hasattr(y, 'shape') else [t.shape for t in y])\n"
+        "```\n"
+    )
+
+
+def module_section(paper: Paper, lang: str, api_paths: dict[str, str]) -> str:
+    L = LABELS[lang]
+    out = [f"## {L['module_section']}\n\n"]
+    if not paper.modules:
+        return out[0] + L["no_module"] + "\n\n"
+    for module_id in paper.modules:
+        out.append(f"### `{module_id}`\n\n")
+        out.append(f"**{L['usage']}**\n\n{module_usage(module_id)}\n")
+        out.append(
+            f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n      show_root_heading: true\n      show_source: false\n\n"
+        )
+    return "".join(out)
+
+
+def page_paper(catalog: Catalog, paper: Paper, lang: str, api_paths: dict[str, str]) -> str:
+    L = LABELS[lang]
+    venue = catalog.venue_by_id[paper.venue]
+    cat = catalog.category_by_id[paper.category]
+    out = [_front(paper.title), f"# {text(paper.title)}\n\n"]
+    out.append(f"**{L['authors']}:** {text(', '.join(paper.authors))}  \n")
+    out.append(
+        f"**{L['venue']}:** {text(venue.name)} {paper.year} · **{L['category']}:** "
+        f"{link(text(getattr(cat.name, lang)), f'../categories/{cat.id}.md')}"
+    )
+    if paper.tags:
+        out.append(f" · **{L['tags']}:** {text(', '.join(paper.tags))}")
+    out.append("\n\n")
+    out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
+    out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
+    out.append(module_section(paper, lang, api_paths))
+    if paper.results:
+        out.append(
+            f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
+            f"{L['params']} | {L['gflops']} | {L['source']} |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        )
+        for r in paper.results:
+            source = link(text(r.source), r.source_url) if r.source_url else text(r.source)
+            out.append(
+                f"| {text(r.dataset)} | {text(r.model)} | {text(r.metric)} | {r.value:g} | "
+                f"{'' if r.params is None else f'{r.params:g}'} | {'' if r.gflops is None else f'{r.gflops:g}'} | {source} |\n"
+            )
+        out.append("\n")
+    out.append(
+        f"## {L['links']}\n\n- {L['paper_page']}: {link(text(paper.links.paper), paper.links.paper)}\n"
+    )
+    if paper.links.arxiv:
+        out.append(
+            f"- {L['arxiv']}: {link(paper.links.arxiv, 'https://arxiv.org/abs/' + paper.links.arxiv)}\n"
+        )
+    out.append(
+        f"- {L['official_code']}: {link(text(paper.links.code), paper.links.code) if paper.links.code else L['none']}\n"
+    )
+    for impl in paper.links.implementations:
+        out.append(f"- {L['implementations']}: {link(text(impl.url), impl.url)} ({text(impl.note)})\n")
+    if paper.links.blogs:
+        out.append(f"\n### {L['blogs']}\n\n")
+        for b in paper.links.blogs:
+            label = text(b.title) if b.title else text(b.url if len(b.url) < 70 else b.url[:67] + "...")
+            out.append(f"- {link(label, b.url)} ({b.site}, {b.lang})\n")
+    out.append(f"\n## {L['citation']}\n\n```bibtex\n{bibtex(catalog, [paper]).strip()}\n```\n")
+    return "".join(out)
+
+
+def home_block(catalog: Catalog, lang: str) -> str:
+    """Counts per category and the newest entries, spliced into the hand-written home page."""
+    L = LABELS[lang]
+    base = f"{GENERATED_DIR}/"
+    out = [f"| {L['category']} | {L['count']} |\n| --- | --- |\n"]
+    for c in catalog.categories:
+        out.append(
+            f"| {link(text(getattr(c.name, lang)), base + f'categories/{c.id}.md')} | {len(catalog.in_category(c.id))} |\n"
+        )
+    out.append(f"| **{L['all']}** | {link(f'**{len(catalog.papers)}**', base + 'all.md')} |\n\n")
+    out.append(f"## {L['newest']}\n\n")
+    newest = sorted(catalog.papers, key=lambda p: (-p.year, p.id))[:MAX_NEWEST]
+    out.append(awesome_table(catalog, newest, lang, 0).replace(f"]({GENERATED_DIR}", f"]({GENERATED_DIR}"))
+    # raw HTML: MkDocs checks Markdown links against pages, and the exports are files, not pages
+    prefix = "" if lang == "en" else "../"
+    out.append(f"\n## {L['downloads']}\n\n")
+    for name, label in (("catalog.bib", L["bib_export"]), ("catalog.json", L["json_export"])):
+        out.append(f'- <a href="{prefix}{base}{name}" download>{label}</a> (`{name}`)\n')
+    return "".join(out)
+
+
+def site_pages(catalog: Catalog, api_paths: dict[str, str]) -> dict[str, str]:
+    """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh."""
+    pages: dict[str, str] = {}
+    for lang in LANGS:
+        s = suffix(lang)
+        pages[f"{GENERATED_DIR}/all{s}.md"] = page_all(catalog, lang)
+        pages[f"{GENERATED_DIR}/years{s}.md"] = page_by_year(catalog, lang)
+        pages[f"{GENERATED_DIR}/venues{s}.md"] = page_by_venue(catalog, lang)
+        pages[f"{GENERATED_DIR}/categories/index{s}.md"] = page_categories_index(catalog, lang)
+        for c in catalog.categories:
+            pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
+        for p in catalog.papers:
+            pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(catalog, p, lang, api_paths)
+    pages[f"{GENERATED_DIR}/catalog.bib"] = bibtex(catalog)
+    pages[f"{GENERATED_DIR}/catalog.json"] = catalog_json(catalog)
+    return pages
+
+
+README_START = (
+    "<!-- cvattn:list:start (generated from catalog/ by `python -m scripts readme`; do not edit) -->"
+)
+README_END = "<!-- cvattn:list:end -->"
+
+
+def readme_list(catalog: Catalog) -> str:
+    out = []
+    for c in catalog.categories:
+        papers = catalog.in_category(c.id)
+        if not papers:
+            continue
+        out.append(f"### {text(c.name.en)} · {text(c.name.zh)}\n\n")
+        rows = ["| Paper | Venue | Code | Main idea | Blog |", "| --- | --- | --- | --- | --- |"]
+        for p in papers:
+            rows.append(
+                f"| {link(text(p.title), p.links.paper)} | {_venue(catalog, p)} | {_code_cell(p)} | "
+                f"{text(p.idea.en)} | {_blog_cell(p)} |"
+            )
+        out.append("\n".join(rows) + "\n\n")
+    return "".join(out).rstrip() + "\n"
+
+
+def splice_readme(readme: str, catalog: Catalog) -> str:
+    """Replace the text between the README markers with the list; ``ValueError`` when a marker is missing."""
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(
+            f"README.md must contain the markers {README_START!r} and {README_END!r}, in that order"
+        )
+    return readme[: start + len(README_START)] + "\n\n" + readme_list(catalog) + "\n" + readme[end:]

@@ -1,0 +1,50 @@
+"""The committed catalogue is valid, and everything generated from it is committed up to date."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts import render
+from scripts.__main__ import README, SCHEMA
+from scripts.catalog import Paper, load, schema_text
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    catalog, problems = load()
+    assert problems == [], "\n".join(map(str, problems))
+    return catalog
+
+
+def test_catalog_is_valid(catalog):
+    assert len(catalog.papers) >= 1
+
+
+def test_schema_is_not_stale():
+    assert SCHEMA.read_text(encoding="utf-8") == schema_text(), "run `python -m scripts schema`"
+
+
+def test_readme_list_is_not_stale(catalog):
+    current = README.read_text(encoding="utf-8")
+    assert render.splice_readme(current, catalog) == current, "run `python -m scripts readme`"
+
+
+def test_every_paper_in_readme_and_json(catalog):
+    readme = README.read_text(encoding="utf-8")
+    exported = json.loads(render.catalog_json(catalog))
+    assert {p["id"] for p in exported["papers"]} == {p.id for p in catalog.papers}
+    for paper in catalog.papers:
+        assert render.text(paper.title) in readme
+        assert Paper.model_validate(next(p for p in exported["papers"] if p["id"] == paper.id)) == paper
+
+
+def test_bibtex_round_trips_through_bibtexparser(catalog):
+    import bibtexparser
+
+    library = bibtexparser.parse_string(render.bibtex(catalog))
+    assert not library.failed_blocks
+    assert len(library.entries) == len(catalog.papers)
+    keys = [e.key for e in library.entries]
+    assert len(keys) == len(set(keys)), "BibTeX keys must be unique"

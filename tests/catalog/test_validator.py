@@ -1,0 +1,160 @@
+"""The validator: one fixture per kind of problem, each reported as path:line: field: problem (hint)."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.catalog import CATALOG_DIR, ROOT, SCHEMA_LINE, load
+
+TODAY = datetime.date(2026, 11, 23)
+
+GOOD = f"""{SCHEMA_LINE}
+id: good
+title: A Good Paper About Attention
+authors: [Ada Lovelace, Alan Turing]
+venue: cvpr
+year: 2020
+category: channel
+tags: [channel attention]
+links:
+  paper: https://example.org/paper
+  arxiv: "2001.00001"
+  code: https://github.com/example/good
+idea:
+  en: One line.
+  zh: 一句话。
+summary:
+  en: Two sentences. Really.
+  zh: 两句话。确实如此。
+modules: [se]
+"""
+
+
+def make_catalog(tmp_path: Path, entries: dict[str, str]) -> Path:
+    root = tmp_path / "catalog"
+    (root / "papers").mkdir(parents=True)
+    for name in ("categories.yaml", "venues.yaml"):
+        shutil.copy(CATALOG_DIR / name, root / name)
+    for name, text in entries.items():
+        (root / "papers" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def problems_of(tmp_path, entries, modules=("se",)):
+    catalog, problems = load(make_catalog(tmp_path, entries), modules=list(modules), today=TODAY)
+    return catalog, [str(p) for p in problems]
+
+
+def test_good_entry_loads(tmp_path):
+    catalog, problems = problems_of(tmp_path, {"good.yaml": GOOD})
+    assert problems == []
+    assert catalog.by_id["good"].authors == ["Ada Lovelace", "Alan Turing"]
+
+
+BAD = {
+    "unparsable": (
+        GOOD.replace("tags: [channel attention]", "tags: [channel attention"),
+        ["good.yaml:", "unparsable YAML"],
+    ),
+    "missing field": (
+        GOOD.replace("title: A Good Paper About Attention\n", ""),
+        ["good.yaml:2: title: missing required field (add this field)"],
+    ),
+    "unknown field": (GOOD.replace("tags:", "tagz:"), ["good.yaml:8: tagz: ", "unknown field"]),
+    "wrong type": (GOOD.replace("year: 2020", "year: twenty"), ["good.yaml:6: year: ", "whole number"]),
+    "non-http url": (
+        GOOD.replace("https://example.org/paper", "javascript:alert(1)"),
+        ["good.yaml:10: links.paper: not an http(s) URL"],
+    ),
+    "ftp url": (
+        GOOD.replace("https://github.com/example/good", "ftp://example.org/x"),
+        ["good.yaml:12: links.code: not an http(s) URL"],
+    ),
+    "year too early": (GOOD.replace("year: 2020", "year: 1989"), ["good.yaml:6: year: "]),
+    "year too late": (
+        GOOD.replace("year: 2020", "year: 2028"),
+        ["good.yaml:6: year: year 2028 outside 1990..2027"],
+    ),
+    "unknown category": (
+        GOOD.replace("category: channel", "category: chanel"),
+        ["good.yaml:7: category: unknown category 'chanel' (use one of:"],
+    ),
+    "unknown venue": (
+        GOOD.replace("venue: cvpr", "venue: cvpr2020"),
+        ["good.yaml:5: venue: unknown venue 'cvpr2020'"],
+    ),
+    "empty zh": (GOOD.replace("  zh: 一句话。", "  zh: ''"), ["good.yaml:15: idea.zh: "]),
+    "missing zh": (
+        GOOD.replace("  zh: 两句话。确实如此。\n", ""),
+        ["good.yaml:16: summary.zh: missing required field"],
+    ),
+    "bad arxiv id": (GOOD.replace('"2001.00001"', '"arXiv:2001.00001v2"'), ["good.yaml:11: links.arxiv: "]),
+    "unknown module": (
+        GOOD.replace("modules: [se]", "modules: [se, nope]"),
+        ["good.yaml:19: modules.1: module 'nope' is not registered"],
+    ),
+    "missing schema line": (
+        GOOD.replace(SCHEMA_LINE + "\n", ""),
+        ["good.yaml:1: (file): first line must reference the schema"],
+    ),
+    "not a mapping": (SCHEMA_LINE + "\n- just\n- a list\n", ["good.yaml:1: (entry): expected a mapping"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_each_problem_kind_is_reported_with_path_line_field(tmp_path, kind):
+    text, expected = BAD[kind]
+    catalog, problems = problems_of(tmp_path, {"good.yaml": text})
+    assert catalog is None
+    joined = "\n".join(problems)
+    for fragment in expected:
+        assert fragment in joined, f"{fragment!r} not in:\n{joined}"
+    assert all(
+        p.startswith("catalog/") or "/catalog/papers/" in p or p.startswith(str(tmp_path)) for p in problems
+    )
+
+
+def test_cross_file_identity(tmp_path):
+    other = GOOD.replace("id: good", "id: other").replace("modules: [se]", "modules: []")
+    renamed = GOOD.replace("id: good", "id: elsewhere").replace("modules: [se]", "modules: []")
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD, "other.yaml": other, "misnamed.yaml": renamed})
+    joined = "\n".join(problems)
+    assert "misnamed.yaml:2: id: id 'elsewhere' differs from the file name 'misnamed'" in joined
+    assert "duplicate title: also used by" in joined
+    assert "duplicate arXiv id: also used by" in joined
+
+
+def test_registered_module_without_entry(tmp_path):
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD}, modules=("se", "orphan"))
+    assert any("registered module 'orphan' is named by no entry" in p for p in problems)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    text = (
+        GOOD.replace("year: 2020", "year: 3000")
+        .replace("venue: cvpr", "venue: nope")
+        .replace("tags:", "tagz:")
+    )
+    _, problems = problems_of(tmp_path, {"good.yaml": text, "broken.yaml": "id: [\n"})
+    assert len(problems) >= 3
+    assert any("broken.yaml" in p for p in problems) and any("tagz" in p for p in problems)
+
+
+def test_validate_command_exits_nonzero_and_writes_nothing(tmp_path):
+    root = make_catalog(tmp_path, {"good.yaml": GOOD.replace("venue: cvpr", "venue: nope")})
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts", "readme", "--catalog", str(root), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "venue: unknown venue 'nope'" in result.stderr and "nothing was written" in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
