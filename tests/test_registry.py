@@ -83,7 +83,7 @@ def test_eval_is_deterministic_and_channels_last_agrees(id):
         cl = _outputs(
             _run(module, tuple(t.contiguous(memory_format=torch.channels_last) for t in _as_tuple(x)))
         )
-    for ta, tb, tc in zip(a, b, cl):
+    for ta, tb, tc in zip(a, b, cl, strict=True):
         assert torch.equal(ta, tb)
         torch.testing.assert_close(tc, ta, rtol=1e-4, atol=1e-5)
 
@@ -102,7 +102,7 @@ def test_fx_trace_matches_eager(id):
     traced = fx.symbolic_trace(module)
     x = cvattn.example_input(id)
     with torch.no_grad():
-        for a, b in zip(_outputs(_run(module, x)), _outputs(_run(traced, x))):
+        for a, b in zip(_outputs(_run(module, x)), _outputs(_run(traced, x)), strict=True):
             torch.testing.assert_close(b, a)
 
 

@@ -1,0 +1,80 @@
+"""The site builds strictly, in both languages, byte-identically, from the real catalogue."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scripts.catalog import ROOT, load
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]
+
+
+def build(site_dir: Path) -> float:
+    start = time.perf_counter()
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site_dir)],
+                            cwd=ROOT, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    first = tmp_path_factory.mktemp("site1")
+    build(first)
+    return first
+
+
+def pages(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("index.html")}
+
+
+def test_every_english_page_has_a_chinese_twin(site):
+    all_pages = pages(site)
+    english = {p for p in all_pages if not p.startswith("zh/")}
+    chinese = {p.removeprefix("zh/") for p in all_pages if p.startswith("zh/")}
+    assert english == chinese
+    catalog, _ = load()
+    for paper in catalog.papers:
+        assert f"catalog/papers/{paper.id}/index.html" in english
+
+
+def test_home_shows_counts_and_language_switch(site):
+    catalog, _ = load()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert f"<strong>{len(catalog.papers)}</strong>" in home
+    zh_home = (site / "zh" / "index.html").read_text(encoding="utf-8")
+    assert "收录概况" in zh_home and 'hreflang="zh"' in home
+    # the switcher on a paper page points to the same paper in the other language
+    paper = (site / "catalog/papers/se/index.html").read_text(encoding="utf-8")
+    assert 'href="/cvattn/zh/catalog/papers/se/"' in paper or "zh/catalog/papers/se/" in paper
+
+
+def test_exports_are_published(site):
+    assert (site / "catalog" / "catalog.bib").read_text(encoding="utf-8").startswith("@")
+    assert (site / "catalog" / "catalog.json").stat().st_size > 1000
+
+
+def test_chinese_search_index_is_segmented(site):
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    zh_text = " ".join(d["title"] + d["text"] for d in docs if d["location"].startswith("zh/"))
+    assert "通道" in zh_text and "\u200b" in zh_text  # jieba cut the Chinese into words
+    en_titles = {d["title"] for d in docs if d["location"].startswith("catalog/papers/")}
+    assert "Squeeze-and-Excitation Networks" in en_titles
+
+
+def test_two_builds_are_byte_identical(site, tmp_path):
+    second = tmp_path / "site2"
+    build(second)
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
+    _, mismatch, errors = filecmp.cmpfiles(site, second, files, shallow=False)
+    assert not mismatch and not errors, mismatch[:10]
