@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import render
 from .catalog import CATALOG_DIR, ROOT, Catalog, load, schema_text
-from .site import SITE_DIR, generate, mkdocs_build, write_if_changed
+from .site import SITE_DIR, generate, is_up_to_date, mkdocs_build, write_if_changed
 
 README = ROOT / "README.md"
 SCHEMA = CATALOG_DIR / "schema.json"
@@ -109,6 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         --serve          after building, serve the site with live reload on 127.0.0.1:8000
         --port PORT      port for --serve (default 8000)
         --no-strict      let MkDocs warnings pass (default: strict)
+        --force          rebuild even when no input changed since the last build
     """
     start = time.perf_counter()
     if _load_or_report(args.catalog) is None:
@@ -119,6 +120,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         return subprocess.call(
             [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{args.port}"], cwd=ROOT
         )
+    if not args.force and is_up_to_date(SITE_DIR):
+        print(
+            f"site is up to date ({time.perf_counter() - start:.1f} s): nothing changed since the last build; --force rebuilds"
+        )
+        return 0
     try:
         mkdocs_build(SITE_DIR, strict=not args.no_strict)
     except RuntimeError as exc:
@@ -177,6 +183,7 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--serve", action="store_true", help="serve with live reload on 127.0.0.1")
             s.add_argument("--port", type=int, default=8000)
             s.add_argument("--no-strict", action="store_true")
+            s.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)

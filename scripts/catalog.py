@@ -413,9 +413,9 @@ def check_header(path: Path) -> list[Problem]:
 
 
 def registered_modules() -> list[str]:
-    import cvattn
+    from .registry_scan import scan
 
-    return cvattn.list_modules()
+    return list(scan())
 
 
 def load(

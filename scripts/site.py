@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -17,13 +18,10 @@ SITE_DIR = ROOT / "site"
 
 
 def api_paths() -> dict[str, str]:
-    """Import path of every registered module's class, for mkdocstrings."""
-    import cvattn
+    """Import path of every registered module's class, for mkdocstrings (read from source, no torch import)."""
+    from .registry_scan import scan
 
-    return {
-        i: f"{cvattn.get_spec(i).cls.__module__}.{cvattn.get_spec(i).cls.__qualname__}"
-        for i in cvattn.list_modules()
-    }
+    return scan()
 
 
 def write_if_changed(path: Path, content: str) -> bool:
@@ -56,8 +54,36 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR) -> tuple[int, int]:
     return written, removed
 
 
+STAMP_NAME = ".cvattn-build-stamp"
+INPUTS = ("mkdocs.yml", "catalog", "docs", "hooks", "scripts", "modules/cvattn", "requirements.txt")
+
+
+def inputs_digest() -> str:
+    """sha256 over every file the site is built from (generated pages excluded: they follow from the rest)."""
+    digest = hashlib.sha256()
+    generated = DOCS_DIR / render.GENERATED_DIR
+    for name in INPUTS:
+        base = ROOT / name
+        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in paths:
+            if generated in path.parents or "__pycache__" in path.parts:
+                continue
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_up_to_date(site_dir: Path = SITE_DIR) -> bool:
+    stamp = site_dir / STAMP_NAME
+    return stamp.exists() and stamp.read_text() == inputs_digest()
+
+
 def mkdocs_build(site_dir: Path = SITE_DIR, strict: bool = True) -> None:
-    """Build into a temporary folder, then swap it in: a failed build leaves the old site untouched."""
+    """Build into a temporary folder, then swap it in: a failed build leaves the old site untouched.
+
+    The digest of the inputs is stored in the site, so that ``is_up_to_date`` can skip a rebuild that
+    would produce the same site.
+    """
+    digest = inputs_digest()
     tmp = site_dir.with_name(site_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     cmd = [
@@ -78,6 +104,7 @@ def mkdocs_build(site_dir: Path = SITE_DIR, strict: bool = True) -> None:
     if result.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise RuntimeError(f"mkdocs build failed (exit {result.returncode}); the previous site/ is unchanged")
+    (tmp / STAMP_NAME).write_text(digest)
     old = site_dir.with_name(site_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if site_dir.exists():

@@ -133,3 +133,18 @@ def test_docstring_and_example_runs(id):
     for t in examples:
         runner.run(t)
     assert runner.failures == 0
+
+
+def test_source_scan_agrees_with_registry():
+    """The site build reads ids from source (no torch import); it must see exactly what cvattn registers."""
+    from scripts.registry_scan import scan
+
+    expected = {i: f"{cvattn.get_spec(i).cls.__module__}.{cvattn.get_spec(i).cls.__qualname__}" for i in IDS}
+    assert scan() == expected
+
+
+def test_public_names_agree_with_registry():
+    """``cvattn.__all__`` exports the entry points and exactly the registered classes."""
+    classes = {cvattn.get_spec(i).cls.__name__ for i in IDS}
+    assert classes <= set(cvattn.__all__)
+    assert all(getattr(cvattn, name) is not None for name in cvattn.__all__)

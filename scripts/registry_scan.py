@@ -1,0 +1,36 @@
+"""Read the registered module ids from the package's source, without importing torch.
+
+The site build only needs each id and the import path of its class; parsing the ``@register("id", ...)``
+decorators keeps torch (seconds to import) out of it. A test checks that this agrees with
+``cvattn.list_modules()``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .catalog import ROOT
+
+PACKAGE_DIR = ROOT / "modules" / "cvattn"
+
+
+def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
+    """Map every registered module id to ``package.module.ClassName``."""
+    found: dict[str, str] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        dotted = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for deco in node.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and getattr(deco.func, "id", getattr(deco.func, "attr", None)) == "register"
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                    and isinstance(deco.args[0].value, str)
+                ):
+                    found[deco.args[0].value] = f"{dotted}.{node.name}"
+    return dict(sorted(found.items()))
