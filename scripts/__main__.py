@@ -8,6 +8,7 @@ Commands (each one's own ``--help`` is its manual):
     pages      write the generated pages under docs/catalog/ (what the MkDocs hook does)
     build      validate, then build the site into site/ (--serve: serve it live on 127.0.0.1:8000)
     export     write catalog.bib and catalog.json to a folder
+    links      check links: offline (site's internal links and fragments, URL syntax) or --online
 """
 
 from __future__ import annotations
@@ -152,6 +153,63 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_links(args: argparse.Namespace) -> int:
+    """Check links with lychee and report each broken one with its entry file and field (or site page).
+
+    Offline (default; what CI runs, no network): every internal link and #fragment of the built site in
+    both languages, plus the syntax of every external URL in the catalogue and the site.
+    Online (--online): requests every catalogue URL with retries, a cache and the exclusions of
+    lychee.toml. A timeout or a persisting 429 is reported as transient and does not fail the command.
+
+    Options:
+        --online          make real requests for the catalogue's URLs
+        --changed FILE    with --online: only the URLs of these entry files (pull requests)
+        --site DIR        the built site to check offline (default: site/; build it with ./dev site)
+    """
+    from urllib.parse import urlsplit
+
+    from . import links
+
+    catalog = _load_or_report(args.catalog)
+    if catalog is None:
+        return 1
+    start = time.perf_counter()
+    sources = links.catalog_urls(catalog)
+    if args.online:
+        if args.changed:
+            wanted = {Path(f).resolve() for f in args.changed}
+            sources = [s for s in sources if (ROOT / s.path).resolve() in wanted]
+        problems = links.check_online(sources)
+    else:
+        if not (args.site / "index.html").exists():
+            print(f"{args.site}: no built site here; run ./dev site first", file=sys.stderr)
+            return 1
+        external = [(s.url, f"{s.path}: {s.field}") for s in sources] + links.site_external_urls(args.site)
+        prefix = urlsplit(_site_url()).path.strip("/")
+        problems = links.syntax_problems(external) + links.check_site_offline(args.site, prefix)
+    for problem in problems:
+        print(problem, file=sys.stderr if not problem.transient else sys.stdout)
+    broken = [p for p in problems if not p.transient]
+    mode = "online" if args.online else "offline"
+    print(
+        f"{mode} link check: {len(sources)} catalogue URLs, {len(broken)} broken, "
+        f"{len(problems) - len(broken)} transient, {time.perf_counter() - start:.2f} s"
+    )
+    return 1 if broken else 0
+
+
+def _site_url() -> str:
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)  # ignore !!python/... tags
+    return (yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader) or {}).get(
+        "site_url", ""
+    )
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "schema": cmd_schema,
@@ -159,6 +217,7 @@ COMMANDS = {
     "pages": cmd_pages,
     "build": cmd_build,
     "export": cmd_export,
+    "links": cmd_links,
 }
 
 
@@ -184,6 +243,10 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--port", type=int, default=8000)
             s.add_argument("--no-strict", action="store_true")
             s.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+        if name == "links":
+            s.add_argument("--online", action="store_true")
+            s.add_argument("--changed", nargs="*", default=[], metavar="FILE")
+            s.add_argument("--site", type=Path, default=SITE_DIR)
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)

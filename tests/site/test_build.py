@@ -20,8 +20,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]
 def build(site_dir: Path) -> float:
     start = time.perf_counter()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site_dir)],
-                            cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return time.perf_counter() - start
 
@@ -78,3 +83,17 @@ def test_two_builds_are_byte_identical(site, tmp_path):
     assert files == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
     _, mismatch, errors = filecmp.cmpfiles(site, second, files, shallow=False)
     assert not mismatch and not errors, mismatch[:10]
+
+
+def test_offline_link_check_of_the_whole_site(site):
+    """Every internal link and #fragment resolves, in both languages (what `scripts links` does in CI)."""
+    from urllib.parse import urlsplit
+
+    from scripts import links
+    from scripts.__main__ import _site_url
+
+    start = time.perf_counter()
+    problems = links.check_site_offline(site, urlsplit(_site_url()).path.strip("/"))
+    elapsed = time.perf_counter() - start
+    assert problems == [], "\n".join(map(str, problems[:20]))
+    assert elapsed < 30
