@@ -9,6 +9,7 @@ Commands (each one's own ``--help`` is its manual):
     build      validate, then build the site into site/ (--serve: serve it live on 127.0.0.1:8000)
     export     write catalog.bib and catalog.json to a folder
     links      check links: offline (site's internal links and fragments, URL syntax) or --online
+    new        create an entry skeleton from a BibTeX entry or an arXiv id
 """
 
 from __future__ import annotations
@@ -198,6 +199,48 @@ def cmd_links(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    """Create catalog/papers/<id>.yaml from a BibTeX entry or an arXiv id, then list what is left to write.
+
+    Title, authors, year, venue (from booktitle/journal or arXiv's journal_ref), arXiv id (from eprint or
+    URL) and links are filled in; category, idea and summary (en and zh) are TODO placeholders that the
+    validator reports until they are written.
+
+    Options:
+        --bibtex FILE     a file holding one BibTeX entry ('-' reads standard input)
+        --arxiv ID        an arXiv id, e.g. 1709.01507 (queries the arXiv API)
+        --id ID           the entry id (default: the acronym before the title's colon, else family name + year)
+        --category ID     fill the category
+        --api-url URL     arXiv API endpoint (default: https://export.arxiv.org/api/query)
+    """
+    from . import new_entry
+
+    try:
+        if args.bibtex:
+            source = sys.stdin.read() if args.bibtex == "-" else Path(args.bibtex).read_text(encoding="utf-8")
+            entry = new_entry.from_bibtex(source)
+        else:
+            entry = new_entry.from_arxiv(args.arxiv, api_url=args.api_url)
+    except (new_entry.SourceError, OSError) as exc:
+        print(f"new: {exc}", file=sys.stderr)
+        return 1
+    if args.id:
+        entry["id"] = args.id
+    if args.category:
+        entry["category"] = args.category
+    try:
+        path = new_entry.write_entry(entry, args.catalog / "papers")
+    except FileExistsError as exc:
+        print(f"new: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}; still to write:")
+    _, problems = load(args.catalog)
+    for problem in problems:
+        if problem.path.endswith(path.name):
+            print(f"  {problem}")
+    return 0
+
+
 def _site_url() -> str:
     import yaml
 
@@ -218,6 +261,7 @@ COMMANDS = {
     "build": cmd_build,
     "export": cmd_export,
     "links": cmd_links,
+    "new": cmd_new,
 }
 
 
@@ -247,6 +291,13 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--online", action="store_true")
             s.add_argument("--changed", nargs="*", default=[], metavar="FILE")
             s.add_argument("--site", type=Path, default=SITE_DIR)
+        if name == "new":
+            source = s.add_mutually_exclusive_group(required=True)
+            source.add_argument("--bibtex", metavar="FILE")
+            source.add_argument("--arxiv", metavar="ID")
+            s.add_argument("--id")
+            s.add_argument("--category")
+            s.add_argument("--api-url", default="https://export.arxiv.org/api/query")
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)

@@ -25,6 +25,8 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 def _check_url(value: str) -> str:
+    if value.lstrip().startswith("TODO"):
+        raise ValueError(f"placeholder {value.strip()[:60]!r} left by `scripts new`: write it")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
         raise ValueError(f"not an http(s) URL: {value!r}")
@@ -34,6 +36,8 @@ def _check_url(value: str) -> str:
 def _strip_nonempty(value: str) -> str:
     if not value.strip():
         raise ValueError("is empty")
+    if value.lstrip().startswith("TODO"):
+        raise ValueError(f"placeholder {value.strip()[:60]!r} left by `scripts new`: write it")
     return value.strip()
 
 
@@ -95,9 +99,9 @@ class Paper(_Strict):
     id: Annotated[str, Field(pattern=SLUG, description="slug; equals the file name")]
     title: Text
     authors: list[Text] = Field(min_length=1)
-    venue: str = Field(description="venue id from catalog/venues.yaml")
+    venue: Text = Field(description="venue id from catalog/venues.yaml")
     year: int = Field(ge=FIRST_YEAR)
-    category: str = Field(description="category id from catalog/categories.yaml")
+    category: Text = Field(description="category id from catalog/categories.yaml")
     tags: list[Text] = Field(default_factory=list)
     links: Links
     idea: Bilingual = Field(description="one line")
