@@ -69,28 +69,42 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generated_docs(catalog: Catalog) -> dict[Path, str]:
+    """README.md with the list, CONTRIBUTING(.zh).md with the field reference: what they must contain."""
+    import json
+
+    schema = json.loads(schema_text())
+    out = {README: render.splice_readme(README.read_text(encoding="utf-8"), catalog)}
+    for path, lang in ((ROOT / "CONTRIBUTING.md", "en"), (ROOT / "CONTRIBUTING.zh.md", "zh")):
+        out[path] = render.splice_fields(path.read_text(encoding="utf-8"), schema, lang)
+    return out
+
+
 def cmd_readme(args: argparse.Namespace) -> int:
-    """Regenerate the awesome list in README.md between its two marker comments.
+    """Regenerate the awesome list in README.md and the field reference in CONTRIBUTING(.zh).md.
+
+    Each is written between its two marker comments; nothing else in those files changes.
 
     Options:
-        --check   write nothing; exit 1 when README.md differs from what the catalogue generates
+        --check   write nothing; exit 1 when a file differs from what the catalogue and schema generate
     """
     catalog = _load_or_report(args.catalog)
     if catalog is None:
         return 1
-    current = README.read_text(encoding="utf-8")
     try:
-        expected = render.splice_readme(current, catalog)
+        expected = _generated_docs(catalog)
     except ValueError as exc:
-        print(f"README.md: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 1
+    stale = [p for p, text in expected.items() if p.read_text(encoding="utf-8") != text]
     if args.check:
-        if current != expected:
-            print("README.md list is stale: run `python -m scripts readme`", file=sys.stderr)
-            return 1
-        print("README.md list is up to date")
-        return 0
-    print("README.md " + ("updated" if write_if_changed(README, expected) else "unchanged"))
+        for path in stale:
+            print(f"{path.name} is stale: run `python -m scripts readme`", file=sys.stderr)
+        if not stale:
+            print("README.md and CONTRIBUTING files are up to date")
+        return 1 if stale else 0
+    for path, text in expected.items():
+        print(f"{path.name} " + ("updated" if write_if_changed(path, text) else "unchanged"))
     return 0
 
 

@@ -59,57 +59,63 @@ class Bilingual(_Strict):
 
 
 class Implementation(_Strict):
-    url: Url
+    url: Url = Field(description="repository URL")
     note: Text = Field(description="what it is, e.g. 'PyTorch re-implementation'")
 
 
 class Blog(_Strict):
-    url: Url
+    url: Url = Field(description="the post's URL")
     lang: Literal["en", "zh"] = Field(description="language of the post")
-    site: Literal["zhihu", "wechat", "other"] = "other"
-    title: Text | None = None
+    site: Literal["zhihu", "wechat", "other"] = Field("other", description="where the post is published")
+    title: Text | None = Field(None, description="the post's title")
 
 
 class Links(_Strict):
     paper: Url = Field(description="official proceedings or journal page; the arXiv page when there is none")
-    arxiv: (
-        Annotated[str, Field(pattern=r"^\d{4}\.\d{4,5}$", description="arXiv id without version")] | None
-    ) = None
+    arxiv: Annotated[str, Field(pattern=r"^\d{4}\.\d{4,5}$")] | None = Field(
+        None, description='arXiv id without version, quoted: "1709.01507"'
+    )
     code: Url | None = Field(None, description="the authors' official repository; omit when there is none")
     implementations: list[Implementation] = Field(default_factory=list, description="other notable code")
-    blogs: list[Blog] = Field(default_factory=list)
+    blogs: list[Blog] = Field(default_factory=list, description="posts explaining the paper")
 
 
 class Result(_Strict):
     """A result reported by the paper (or by a cited list), with where it comes from."""
 
-    dataset: Text
+    dataset: Text = Field(description="e.g. ImageNet, COCO, Cityscapes")
     model: Text = Field(description="the network measured, e.g. SE-ResNet-50")
     metric: Text = Field(description="e.g. 'top-1 accuracy', 'mIoU', 'AP'")
-    value: float
+    value: float = Field(description="the number, in the metric's unit (percent for accuracy)")
     params: float | None = Field(None, description="parameters in millions")
     gflops: float | None = Field(None, description="GFLOPs as reported")
     source: Text = Field(description="table of the paper and setting")
-    source_url: Url | None = None
+    source_url: Url | None = Field(
+        None, description="where the number can be read, when not the paper itself"
+    )
 
 
 class Paper(_Strict):
     """One catalogue entry: a paper and the modules that implement it."""
 
     id: Annotated[str, Field(pattern=SLUG, description="slug; equals the file name")]
-    title: Text
-    authors: list[Text] = Field(min_length=1)
+    title: Text = Field(description="the published title, as the paper writes it")
+    authors: list[Text] = Field(
+        min_length=1, description="every author, in the paper's order, 'Given Family'"
+    )
     venue: Text = Field(description="venue id from catalog/venues.yaml")
-    year: int = Field(ge=FIRST_YEAR)
+    year: int = Field(ge=FIRST_YEAR, description="year of the venue (1990 to next year)")
     category: Text = Field(description="category id from catalog/categories.yaml")
-    tags: list[Text] = Field(default_factory=list)
-    links: Links
+    tags: list[Text] = Field(default_factory=list, description="a few short lowercase tags")
+    links: Links = Field(description="where the paper, its code and posts about it are")
     idea: Bilingual = Field(description="one line")
     summary: Bilingual = Field(description="two to four sentences")
     modules: list[Annotated[str, Field(pattern=SLUG)]] = Field(
         default_factory=list, description="cvattn registry ids that implement it"
     )
-    results: list[Result] = Field(default_factory=list)
+    results: list[Result] = Field(
+        default_factory=list, description="results the paper reports, with their table"
+    )
 
 
 class Category(_Strict):

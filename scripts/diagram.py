@@ -677,9 +677,10 @@ def error_svg(module_id: str, reason: str) -> str:
 
 def trace(module_id: str):
     """The module's shape-propagated ``GraphModule`` (eval mode, example input at batch 1)."""
-    import cvattn
     import torch
     from torch.fx.passes.shape_prop import ShapeProp
+
+    import cvattn
 
     module = cvattn.create(module_id).eval()
     gm = torch.fx.symbolic_trace(module)

@@ -103,8 +103,14 @@ def from_bibtex(text: str) -> dict[str, Any]:
             break
     venue_text = fields.get("booktitle") or fields.get("journal") or ""
     paper = fields.get("url") or (f"https://doi.org/{fields['doi']}" if fields.get("doi") else None)
-    return _skeleton(fields["title"], authors, year, venue_from_text(venue_text) if venue_text else ("arxiv" if arxiv else None),
-                     arxiv, paper)
+    return _skeleton(
+        fields["title"],
+        authors,
+        year,
+        venue_from_text(venue_text) if venue_text else ("arxiv" if arxiv else None),
+        arxiv,
+        paper,
+    )
 
 
 def from_arxiv(arxiv_id: str, api_url: str = ARXIV_API, timeout: float = 20) -> dict[str, Any]:
@@ -117,9 +123,16 @@ def from_arxiv(arxiv_id: str, api_url: str = ARXIV_API, timeout: float = 20) -> 
     ns = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
     entry = ET.fromstring(xml).find("a:entry", ns)
     title = entry.findtext("a:title", default="", namespaces=ns) if entry is not None else ""
-    if entry is None or not title.strip() or entry.findtext("a:id", default="", namespaces=ns).endswith("api/errors"):
+    if (
+        entry is None
+        or not title.strip()
+        or entry.findtext("a:id", default="", namespaces=ns).endswith("api/errors")
+    ):
         raise SourceError(f"arXiv has no paper {arxiv}")
-    authors = [" ".join(a.findtext("a:name", default="", namespaces=ns).split()) for a in entry.findall("a:author", ns)]
+    authors = [
+        " ".join(a.findtext("a:name", default="", namespaces=ns).split())
+        for a in entry.findall("a:author", ns)
+    ]
     year = int(entry.findtext("a:published", default="0000", namespaces=ns)[:4])
     journal = entry.findtext("arxiv:journal_ref", default="", namespaces=ns)
     venue = venue_from_text(journal) if journal else "arxiv"
@@ -128,9 +141,12 @@ def from_arxiv(arxiv_id: str, api_url: str = ARXIV_API, timeout: float = 20) -> 
     return _skeleton(" ".join(title.split()), authors, year, venue, arxiv, None)
 
 
-def _skeleton(title: str, authors: list[str], year: int | None, venue: str | None, arxiv: str | None,
-              paper: str | None) -> dict[str, Any]:
-    links: dict[str, Any] = {"paper": paper or (f"https://arxiv.org/abs/{arxiv}" if arxiv else f"{TODO}: proceedings URL")}
+def _skeleton(
+    title: str, authors: list[str], year: int | None, venue: str | None, arxiv: str | None, paper: str | None
+) -> dict[str, Any]:
+    links: dict[str, Any] = {
+        "paper": paper or (f"https://arxiv.org/abs/{arxiv}" if arxiv else f"{TODO}: proceedings URL")
+    }
     if arxiv:
         links["arxiv"] = arxiv
     links["code"] = f"{TODO}: official repository URL, or delete this line when there is none"
@@ -149,7 +165,9 @@ def _skeleton(title: str, authors: list[str], year: int | None, venue: str | Non
     }
 
 
-def write_entry(entry: dict[str, Any], papers_dir: Path = CATALOG_DIR / "papers", overwrite: bool = False) -> Path:
+def write_entry(
+    entry: dict[str, Any], papers_dir: Path = CATALOG_DIR / "papers", overwrite: bool = False
+) -> Path:
     """Write the entry as ``papers_dir/<id>.yaml``; ``FileExistsError`` rather than overwrite an entry."""
     path = papers_dir / f"{entry['id']}.yaml"
     if path.exists() and not overwrite:

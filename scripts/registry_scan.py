@@ -17,7 +17,12 @@ PACKAGE_DIR = ROOT / "modules" / "cvattn"
 
 def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
     """Map every registered module id to ``package.module.ClassName``."""
-    found: dict[str, str] = {}
+    return {i: path for i, (path, _) in scan_details(package_dir).items()}
+
+
+def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...]]]:
+    """Map every registered module id to (``package.module.ClassName``, its example input shapes)."""
+    found: dict[str, tuple[str, tuple[tuple[int, ...], ...]]] = {}
     for path in sorted(package_dir.rglob("*.py")):
         dotted = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -32,5 +37,17 @@ def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
                     and isinstance(deco.args[0], ast.Constant)
                     and isinstance(deco.args[0].value, str)
                 ):
-                    found[deco.args[0].value] = f"{dotted}.{node.name}"
+                    found[deco.args[0].value] = (f"{dotted}.{node.name}", _inputs(deco))
     return dict(sorted(found.items()))
+
+
+def _inputs(call: ast.Call) -> tuple[tuple[int, ...], ...]:
+    """The ``inputs=`` shapes of a register call, as a tuple of shapes (empty when not a literal)."""
+    for kw in call.keywords:
+        if kw.arg == "inputs":
+            try:
+                value = ast.literal_eval(kw.value)
+            except ValueError:
+                return ()
+            return (tuple(value),) if value and isinstance(value[0], int) else tuple(tuple(v) for v in value)
+    return ()

@@ -324,34 +324,53 @@ def catalog_json(catalog: Catalog) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def module_usage(module_id: str) -> str:
+def module_usage(module_id: str, class_path: str, inputs: tuple[tuple[int, ...], ...]) -> str:
     """The usage snippet shown on a paper page; tests execute every such block."""
+    name = class_path.rsplit(".", 1)[-1]
+    shapes = ", ".join("(2, " + ", ".join(map(str, s)) + ")" for s in inputs)
+    if len(inputs) > 1:
+        call = f'inputs = cvattn.example_input("{module_id}")  # tensors of shapes {shapes}\nout = module(*inputs)\n'
+    else:
+        call = f'x = cvattn.example_input("{module_id}")  # a tensor of shape {shapes}\nout = module(x)\n'
+    show = (
+        "print(out.shape)\n"
+        if len(inputs) <= 1
+        else "print(out.shape if hasattr(out, 'shape') else [t.shape for t in out])\n"
+    )
     return (
         "```python\n"
         "import cvattn\n\n"
-        f'module = cvattn.create("{module_id}")\n'
-        f'x = cvattn.example_input("{module_id}")\n'
-        "y = module(*x) if isinstance(x, tuple) else module(x)\n"
-        "print(type(module).__name__, y.shape if hasattr(y, 'shape') else [t.shape for t in y])\n"
+        f'module = cvattn.create("{module_id}")  # {name} with the paper\'s defaults\n'
+        f"{call}{show}"
         "```\n"
     )
 
 
-def module_section(paper: Paper, lang: str, api_paths: dict[str, str]) -> str:
+def module_section(
+    paper: Paper, lang: str, api_paths: dict[str, str], inputs: dict[str, tuple[tuple[int, ...], ...]]
+) -> str:
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
     if not paper.modules:
         return out[0] + L["no_module"] + "\n\n"
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")
-        out.append(f"**{L['usage']}**\n\n{module_usage(module_id)}\n")
+        out.append(
+            f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()))}\n"
+        )
         out.append(
             f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n      show_root_heading: true\n      show_source: false\n\n"
         )
     return "".join(out)
 
 
-def page_paper(catalog: Catalog, paper: Paper, lang: str, api_paths: dict[str, str]) -> str:
+def page_paper(
+    catalog: Catalog,
+    paper: Paper,
+    lang: str,
+    api_paths: dict[str, str],
+    inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
+) -> str:
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
     cat = catalog.category_by_id[paper.category]
@@ -366,7 +385,7 @@ def page_paper(catalog: Catalog, paper: Paper, lang: str, api_paths: dict[str, s
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
-    out.append(module_section(paper, lang, api_paths))
+    out.append(module_section(paper, lang, api_paths, inputs or {}))
     if paper.results:
         out.append(
             f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
@@ -421,7 +440,9 @@ def home_block(catalog: Catalog, lang: str) -> str:
     return "".join(out)
 
 
-def site_pages(catalog: Catalog, api_paths: dict[str, str]) -> dict[str, str]:
+def site_pages(
+    catalog: Catalog, api_paths: dict[str, str], inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None
+) -> dict[str, str]:
     """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh."""
     pages: dict[str, str] = {}
     for lang in LANGS:
@@ -433,7 +454,7 @@ def site_pages(catalog: Catalog, api_paths: dict[str, str]) -> dict[str, str]:
         for c in catalog.categories:
             pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
         for p in catalog.papers:
-            pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(catalog, p, lang, api_paths)
+            pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(catalog, p, lang, api_paths, inputs)
     pages[f"{GENERATED_DIR}/catalog.bib"] = bibtex(catalog)
     pages[f"{GENERATED_DIR}/catalog.json"] = catalog_json(catalog)
     return pages
@@ -470,3 +491,60 @@ def splice_readme(readme: str, catalog: Catalog) -> str:
             f"README.md must contain the markers {README_START!r} and {README_END!r}, in that order"
         )
     return readme[: start + len(README_START)] + "\n\n" + readme_list(catalog) + "\n" + readme[end:]
+
+
+FIELDS_START = "<!-- cvattn:fields:start (generated from catalog/schema.json by `python -m scripts readme`; do not edit) -->"
+FIELDS_END = "<!-- cvattn:fields:end -->"
+_FIELD_LABELS = {
+    "en": ("Field", "Type", "Required", "Meaning", "yes", "no"),
+    "zh": ("字段", "类型", "必填", "含义", "是", "否"),
+}
+
+
+def _schema_type(prop: dict, defs: dict) -> tuple[str, dict | None]:
+    """Readable type of a JSON Schema property, and the object schema to descend into (if any)."""
+    if "$ref" in prop:
+        target = defs[prop["$ref"].split("/")[-1]]
+        return "mapping", target
+    if "anyOf" in prop:
+        kinds = [_schema_type(p, defs) for p in prop["anyOf"] if p.get("type") != "null"]
+        return kinds[0] if kinds else ("null", None)
+    if prop.get("type") == "array":
+        inner, sub = _schema_type(prop.get("items", {}), defs)
+        return f"list of {inner}", sub
+    if "enum" in prop:
+        return "one of: " + ", ".join(f"`{v}`" for v in prop["enum"]), None
+    if "const" in prop:
+        return f"`{prop['const']}`", None
+    kind = prop.get("type", "any")
+    if prop.get("format") == "uri" or prop.get("pattern") == "^https?://":
+        kind = "http(s) URL"
+    return kind, None
+
+
+def field_reference(schema: dict, lang: str = "en") -> str:
+    """A Markdown table of every entry field (nested ones as ``links.code``), from the JSON Schema."""
+    field_h, type_h, req_h, meaning_h, yes, no = _FIELD_LABELS[lang]
+    defs = schema.get("$defs", {})
+    rows = [f"| {field_h} | {type_h} | {req_h} | {meaning_h} |", "| --- | --- | --- | --- |"]
+
+    def walk(obj: dict, prefix: str) -> None:
+        required = set(obj.get("required", []))
+        for name, prop in obj.get("properties", {}).items():
+            kind, sub = _schema_type(prop, defs)
+            if kind.startswith("one of:") and len(kind) > 90:
+                kind = "id, see catalog/" + ("categories" if name == "category" else "venues") + ".yaml"
+            desc = prop.get("description") or (sub or {}).get("description", "")
+            rows.append(f"| `{prefix}{name}` | {kind} | {yes if name in required else no} | {desc} |")
+            if sub is not None:
+                walk(sub, f"{prefix}{name}{'[]' if kind.startswith('list') else ''}.")
+
+    walk(schema, "")
+    return "\n".join(rows) + "\n"
+
+
+def splice_fields(text: str, schema: dict, lang: str) -> str:
+    start, end = text.find(FIELDS_START), text.find(FIELDS_END)
+    if start < 0 or end < start:
+        raise ValueError(f"the field-reference markers {FIELDS_START!r} and {FIELDS_END!r} are missing")
+    return text[: start + len(FIELDS_START)] + "\n\n" + field_reference(schema, lang) + "\n" + text[end:]

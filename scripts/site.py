@@ -17,13 +17,6 @@ DOCS_DIR = ROOT / "docs"
 SITE_DIR = ROOT / "site"
 
 
-def api_paths() -> dict[str, str]:
-    """Import path of every registered module's class, for mkdocstrings (read from source, no torch import)."""
-    from .registry_scan import scan
-
-    return scan()
-
-
 def write_if_changed(path: Path, content: str) -> bool:
     """Atomically write ``content`` to ``path`` unless it already holds exactly that; True when written."""
     data = content.encode("utf-8")
@@ -43,7 +36,12 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR) -> tuple[int, int]:
     Returns:
         (files written, files removed)
     """
-    pages = render.site_pages(catalog, api_paths())
+    from .registry_scan import scan_details
+
+    details = scan_details()
+    pages = render.site_pages(
+        catalog, {i: d[0] for i, d in details.items()}, {i: d[1] for i, d in details.items()}
+    )
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0

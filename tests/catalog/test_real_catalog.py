@@ -26,9 +26,13 @@ def test_schema_is_not_stale():
     assert SCHEMA.read_text(encoding="utf-8") == schema_text(), "run `python -m scripts schema`"
 
 
-def test_readme_list_is_not_stale(catalog):
-    current = README.read_text(encoding="utf-8")
-    assert render.splice_readme(current, catalog) == current, "run `python -m scripts readme`"
+def test_readme_and_contributing_are_not_stale(catalog):
+    from scripts.__main__ import _generated_docs
+
+    for path, expected in _generated_docs(catalog).items():
+        assert path.read_text(encoding="utf-8") == expected, (
+            f"{path.name} is stale: run `python -m scripts readme`"
+        )
 
 
 def test_every_paper_in_readme_and_json(catalog):

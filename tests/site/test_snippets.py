@@ -8,7 +8,7 @@ import pytest
 
 from scripts import render
 from scripts.catalog import ROOT, load
-from scripts.site import api_paths
+from scripts.registry_scan import scan_details
 
 FENCE = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -17,7 +17,11 @@ def snippets() -> list[tuple[str, str]]:
     found = []
     catalog, problems = load()
     assert not problems, "\n".join(map(str, problems))
-    for name, content in sorted(render.site_pages(catalog, api_paths()).items()):
+    details = scan_details()
+    pages = render.site_pages(
+        catalog, {i: d[0] for i, d in details.items()}, {i: d[1] for i, d in details.items()}
+    )
+    for name, content in sorted(pages.items()):
         if name.endswith(".md") and ".zh." not in name:  # zh pages show the same code
             found += [(name, code) for code in FENCE.findall(content)]
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:

@@ -41,9 +41,11 @@ def test_from_bibtex_fills_what_it_can():
 
 
 def test_bibtex_journal_and_arxiv_url():
-    entry = new_entry.from_bibtex("@article{x, title={Global Context Networks}, author={Cao, Yue and Xu, Jiarui},"
-                                  " journal={IEEE Transactions on Pattern Analysis and Machine Intelligence}, year={2020},"
-                                  " url={https://arxiv.org/abs/2012.13375}}")
+    entry = new_entry.from_bibtex(
+        "@article{x, title={Global Context Networks}, author={Cao, Yue and Xu, Jiarui},"
+        " journal={IEEE Transactions on Pattern Analysis and Machine Intelligence}, year={2020},"
+        " url={https://arxiv.org/abs/2012.13375}}"
+    )
     assert entry["venue"] == "tpami" and entry["links"]["arxiv"] == "2012.13375"
     assert entry["id"] == "cao2020"
 
@@ -100,8 +102,22 @@ def test_from_arxiv(arxiv_api):
 
 def test_command_writes_entry_and_lists_todo(tmp_path, arxiv_api):
     root = make_catalog(tmp_path, {})
-    cmd = [sys.executable, "-m", "scripts", "new", "--catalog", str(root), "--arxiv", "1807.06521",
-           "--api-url", arxiv_api, "--id", "cbam-test", "--category", "hybrid"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scripts",
+        "new",
+        "--catalog",
+        str(root),
+        "--arxiv",
+        "1807.06521",
+        "--api-url",
+        arxiv_api,
+        "--id",
+        "cbam-test",
+        "--category",
+        "hybrid",
+    ]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (root / "papers" / "cbam-test.yaml").exists()
