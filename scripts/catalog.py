@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG_DIR = ROOT / "catalog"
+# CVATTN_CATALOG points the tools and the site build at another catalogue folder (tests use it).
+CATALOG_DIR = Path(os.environ.get("CVATTN_CATALOG", ROOT / "catalog")).resolve()
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema.json"
 FIRST_YEAR = 1990
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -141,14 +141,19 @@ class Box:
     titles: list[str]
     detail: str = ""
     ops: list[str] = field(default_factory=list)  # raw op names, for merging reshape chains
+    kinds: list[str] = field(default_factory=list)  # kind of each merged op
     ins: list[tuple[int, str]] = field(default_factory=list)  # (source box key, edge shape)
     fixed: bool = False  # inputs, outputs and parameters never merge
 
     @property
     def title(self) -> str:
-        if len(self.titles) <= 3:
-            return " · ".join(self.titles)
-        return f"{self.titles[0]} · {self.titles[1]} … ({len(self.titles)} ops)"
+        titles = self.titles
+        if len(titles) > 1:  # in a merged box, reshapes are implied and names are abbreviated
+            kept = [t for t, k in zip(titles, self.kinds, strict=False) if k != "reshape"] or titles
+            titles = [t.replace("BatchNorm", "BN") for t in kept]
+        if len(titles) <= 3:
+            return " · ".join(titles)
+        return f"{titles[0]} · {titles[1]} … ({len(titles)} ops)"
 
 
 def _shape_text(meta: Any) -> str:
@@ -311,7 +316,7 @@ def _boxes_from_graph(gm: Any) -> dict[int, Box]:
         else:
             kind, title, detail = _describe_call(node)
             op = _op_name(node)
-        box = Box(i, kind, [title], detail, ops=[op])
+        box = Box(i, kind, [title], detail, ops=[op], kinds=[kind])
         boxes[i] = box
     # Edge shapes: the shape of the tensor the source produced.
     metas = {index[n]: n.meta.get("tensor_meta") for n in nodes}
@@ -364,6 +369,7 @@ def _merge_runs(boxes: dict[int, Box], can_merge) -> dict[int, Box]:
                 a.detail = b.detail or a.detail
             a.titles = a.titles + b.titles
             a.ops = a.ops + b.ops
+            a.kinds = a.kinds + b.kinds
             for other in boxes.values():
                 other.ins = [(a.key if s == key else s, sh) for s, sh in other.ins]
             del boxes[key]

@@ -130,8 +130,9 @@ def check_site_offline(site_dir: Path, site_prefix: str = "") -> list[LinkProble
 
     Args:
         site_dir: the built site.
-        site_prefix: the path of ``site_url`` (e.g. ``cvattn``): root-relative links start with it, so the
-            site is checked from a folder where it lies under that name.
+        site_prefix: the path of ``site_url`` (e.g. ``cvattn``) when it has one: root-relative links start
+            with it, so the site is checked from a folder where it lies under that name. Without it,
+            root-relative links (MkDocs writes them in 404.html) resolve against the site itself.
     """
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -139,12 +140,13 @@ def check_site_offline(site_dir: Path, site_prefix: str = "") -> list[LinkProble
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(site_dir.resolve(), target_is_directory=True)
         rel = target.relative_to(root).as_posix()
+        root_dir = root if site_prefix else target
         report = _run_lychee(
             [
                 "--offline",
                 "--include-fragments",
                 "--root-dir",
-                str(root),
+                str(root_dir),
                 "--index-files",
                 "index.html",
                 f"{rel}/**/*.html",
@@ -155,7 +157,7 @@ def check_site_offline(site_dir: Path, site_prefix: str = "") -> list[LinkProble
     for page, errors in sorted(report.get("error_map", {}).items()):
         where = Path(page).as_posix().removeprefix(f"{rel}/")
         for e in errors:
-            url = e["url"].replace(f"file://{root}/", "/")
+            url = e["url"].replace(f"file://{root_dir}/", "/").replace(f"file://{root}/", "/")
             problems.append(LinkProblem(url, where, e["status"].get("text", "error")))
     return problems
 

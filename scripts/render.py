@@ -183,8 +183,10 @@ def awesome_table(catalog: Catalog, papers: list[Paper], lang: str, depth: int) 
     return "\n".join(rows) + "\n"
 
 
-def _front(title: str, extra: str = "") -> str:
-    return f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\n{extra}---\n\n"
+def _front(title: str) -> str:
+    """YAML front matter with the page title. MkDocs themes print ``page.title`` into the HTML without
+    escaping it (<title>, header, navigation), so the title is HTML-escaped here."""
+    return f"---\ntitle: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}\n---\n\n"
 
 
 def page_all(catalog: Catalog, lang: str) -> str:

@@ -4,38 +4,15 @@ from __future__ import annotations
 
 import filecmp
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from scripts.catalog import ROOT, load
+from scripts.catalog import load
+from tests.site.conftest import build_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]
-
-
-def build(site_dir: Path) -> float:
-    start = time.perf_counter()
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--site-dir", str(site_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    first = tmp_path_factory.mktemp("site1")
-    build(first)
-    return first
 
 
 def pages(site: Path) -> set[str]:
@@ -78,7 +55,7 @@ def test_chinese_search_index_is_segmented(site):
 
 def test_two_builds_are_byte_identical(site, tmp_path):
     second = tmp_path / "site2"
-    build(second)
+    build_site(second)
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
     _, mismatch, errors = filecmp.cmpfiles(site, second, files, shallow=False)

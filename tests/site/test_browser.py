@@ -1,0 +1,165 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright, on 127.0.0.1.
+
+Chromium comes from the set-up (`apt-get install chromium`); the test never downloads a browser.
+A failing test leaves a screenshot in test-artifacts/ (kept by CI).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.catalog import CATALOG_DIR, load
+from tests.catalog.test_validator import GOOD, make_catalog
+from tests.site.conftest import ARTIFACTS, build_site
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: ./dev setup installs it (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def url(site, serve, tmp_path_factory):
+    return serve(site, tmp_path_factory.mktemp("root"))
+
+
+def test_home_renders_with_counts(page, url):
+    catalog, _ = load()
+    page.goto(url)
+    assert "cvattn" in page.title()
+    total = page.locator("table").first.locator("strong").last
+    assert total.inner_text() == str(len(catalog.papers))
+    channel = sum(p.category == "channel" for p in catalog.papers)
+    assert (
+        page.get_by_role("row", name=re.compile(r"Channel attention"))
+        .first.inner_text()
+        .strip()
+        .endswith(str(channel))
+    )
+
+
+def test_all_papers_table_sorts(page, url):
+    page.goto(url + "catalog/all/")
+    header = page.locator(".cvattn-sortable th", has_text="Year")
+
+    def years():
+        return [int(t) for t in page.locator(".cvattn-sortable tbody tr td:nth-child(3)").all_inner_texts()]
+
+    header.click()
+    ascending = years()
+    assert ascending == sorted(ascending) and len(ascending) > 1
+    header.click()
+    assert years() == sorted(ascending, reverse=True)
+    page.locator(".cvattn-sortable th", has_text="Paper").click()
+    titles = page.locator(".cvattn-sortable tbody tr td:nth-child(1)").all_inner_texts()
+    assert titles == sorted(titles, key=str.lower) or titles == sorted(titles, key=lambda t: t.casefold())
+
+
+def test_category_page_lists_its_entries(page, url):
+    catalog, _ = load()
+    page.goto(url + "catalog/categories/channel/")
+    rows = page.locator("article table tbody tr")
+    assert rows.count() == sum(p.category == "channel" for p in catalog.papers)
+    assert page.get_by_role("link", name="Squeeze-and-Excitation Networks").count() == 1
+
+
+def test_language_switch_keeps_the_page(page, url):
+    page.goto(url + "catalog/papers/se/")
+    page.locator(".md-header__option .md-select").first.hover()
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_url(re.compile(r"/zh/catalog/papers/se/$"))
+    assert "核心思想" in page.content()
+
+
+def _search(page, query: str) -> list[str]:
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    box.fill(query)
+    box.press("End")  # typed Chinese fires no keyup in a scripted Chromium: press a real key
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    return page.locator(".md-search-result__item").all_inner_texts()
+
+
+def test_search_finds_chinese_and_english_terms(page, url):
+    page.goto(url + "zh/")
+    found = _search(page, "通道注意力")
+    assert any("Squeeze-and-Excitation" in r or "通道注意力" in r for r in found)
+    page.goto(url)
+    found = _search(page, "excitation")
+    assert any("Squeeze-and-Excitation" in r for r in found)
+
+
+def test_paper_page_has_bibtex_copy_button(page, url):
+    page.goto(url + "catalog/papers/se/")
+    bibtex = page.locator("pre", has_text="@inproceedings")
+    assert bibtex.count() == 1
+    button = bibtex.locator("button[data-md-type=copy]")  # added by Material's content.code.copy
+    button.wait_for(state="attached")
+    assert button.count() == 1
+
+
+HOSTILE = GOOD.replace(
+    "A Good Paper About Attention", '"Attention <script>window.__pwned = 1</script> Networks"'
+).replace("  en: One line.", "  en: '<img src=x onerror=\"window.__pwned = 2\"> idea'")
+
+
+def test_hostile_entry_text_executes_nothing(page, serve, tmp_path_factory):
+    real = {p.name: p.read_text(encoding="utf-8") for p in sorted((CATALOG_DIR / "papers").glob("*.yaml"))}
+    real["good.yaml"] = HOSTILE.replace("modules: [se]", "modules: []").replace(
+        '"2001.00001"', '"2001.99999"'
+    )
+    root = make_catalog(tmp_path_factory.mktemp("hostile"), real)
+    site = tmp_path_factory.mktemp("hostile-site")
+    build_site(site, catalog_dir=root)
+    base = serve(site, tmp_path_factory.mktemp("hostile-root"))
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for path in ("", "catalog/all/", "catalog/papers/good/", "zh/catalog/papers/good/"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__pwned === undefined"), path
+    assert "<script>window.__pwned" in page.locator("article").inner_text()
+    assert dialogs == []
