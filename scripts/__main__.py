@@ -10,6 +10,7 @@ Commands (each one's own ``--help`` is its manual):
     export     write catalog.bib and catalog.json to a folder
     links      check links: offline (site's internal links and fragments, URL syntax) or --online
     new        create an entry skeleton from a BibTeX entry or an arXiv id
+    bench      time modules against timm.layers and fightingcv-attention (./dev bench sets them up)
 """
 
 from __future__ import annotations
@@ -255,6 +256,55 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+BENCH_ENVS = {"fightingcv": ROOT / ".bench" / "fightingcv", "timm": ROOT / ".bench" / "timm"}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Time forward+backward of cvattn modules against the same mechanism in timm.layers and
+    fightingcv-attention, on the same input in one process, and print the ratio table.
+
+    Each peer runs in its own environment under .bench/ (created by `./dev bench`): fightingcv-attention
+    beside torch 2.13.0, timm beside torch 2.14.1 and torchvision 0.29.1. Results (with machine, torch
+    version and date) go to docs/data/bench.json.
+
+    Options:
+        --only ID...     only these module ids
+        --repeats N      timed repetitions per module (median reported; default 20)
+        --out FILE       results file (default: docs/data/bench.json)
+    """
+    import subprocess
+
+    from .bench import markdown_table
+
+    ran = False
+    for peer, env in BENCH_ENVS.items():
+        python = env / "bin" / "python"
+        if not python.exists():
+            print(f"bench: {env} is missing; run ./dev bench to create it", file=sys.stderr)
+            continue
+        print(f"== {peer} ({python})")
+        cmd = [
+            str(python),
+            "-m",
+            "scripts.bench",
+            "--peer",
+            peer,
+            "--out",
+            str(args.out),
+            "--repeats",
+            str(args.repeats),
+        ]
+        if args.only:
+            cmd += ["--only", *args.only]
+        if subprocess.call(cmd, cwd=ROOT) != 0:
+            return 1
+        ran = True
+    if not ran:
+        return 1
+    print(markdown_table(args.out))
+    return 0
+
+
 def _site_url() -> str:
     import yaml
 
@@ -276,6 +326,7 @@ COMMANDS = {
     "export": cmd_export,
     "links": cmd_links,
     "new": cmd_new,
+    "bench": cmd_bench,
 }
 
 
@@ -312,6 +363,10 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--id")
             s.add_argument("--category")
             s.add_argument("--api-url", default="https://export.arxiv.org/api/query")
+        if name == "bench":
+            s.add_argument("--only", nargs="*", default=None)
+            s.add_argument("--repeats", type=int, default=20)
+            s.add_argument("--out", type=Path, default=ROOT / "docs" / "data" / "bench.json")
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)

@@ -19,8 +19,6 @@ class SqueezeExcitation(nn.Module):
 
     Squeeze: ``z = mean_{H,W}(x)``. Excitation: ``s = sigmoid(W2 relu(W1 z))`` with
     ``W1: C -> C/r`` and ``W2: C/r -> C`` (fully connected, with bias). Output: ``x * s``.
-    The two fully connected layers are 1x1 convolutions on the pooled ``(N, C, 1, 1)`` tensor,
-    which is the same map with the same parameters.
 
     Args:
         channels: number of input channels ``C``.
@@ -55,13 +53,13 @@ class SqueezeExcitation(nn.Module):
         super().__init__()
         self.channels = channels
         hidden = hidden_channels or max(1, channels // reduction)
-        self.fc1 = nn.Conv2d(channels, hidden, 1, bias=True)
+        self.fc1 = nn.Linear(channels, hidden)
         self.act = create_act(act_layer, inplace=True)
-        self.fc2 = nn.Conv2d(hidden, channels, 1, bias=True)
+        self.fc2 = nn.Linear(hidden, channels)
         self.gate = create_act(gate_layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
-        z = x.mean((2, 3), keepdim=True)  # squeeze: (N, C, 1, 1)
-        s = self.gate(self.fc2(self.act(self.fc1(z))))  # excitation: (N, C, 1, 1)
-        return x * s
+        z = x.mean((2, 3))  # squeeze: (N, C)
+        s = self.gate(self.fc2(self.act(self.fc1(z))))  # excitation: (N, C)
+        return x * s[:, :, None, None]
