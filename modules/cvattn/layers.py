@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
 
 LayerType = type[nn.Module] | Callable[..., nn.Module] | str | None
@@ -113,3 +114,40 @@ def check_input(x: torch.Tensor, channels: int | None = None, ndim: int = 4, nam
         raise ValueError(f"{name}: expected shape {expected}, got {tuple(x.shape)}")
     if channels is not None and x.shape[1] != channels:
         raise ValueError(f"{name}: expected shape {expected}, got {tuple(x.shape)} ({x.shape[1]} channels)")
+
+
+@fx.wrap
+def _batch_norm_any_batch(
+    x: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    training: bool,
+    momentum: float,
+    eps: float,
+) -> torch.Tensor:
+    """Batch norm that falls back to the running statistics when a batch has one value per channel."""
+    batch_stats = training and x.numel() > x.size(1)
+    return F.batch_norm(x, running_mean, running_var, weight, bias, batch_stats, momentum, eps)
+
+
+class BatchNormAnyBatch2d(nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` that also trains on a batch of one ``(1, C, 1, 1)`` descriptor.
+
+    Batch statistics of a single value are undefined (``nn.BatchNorm2d`` raises); such a batch is
+    normalised with the running statistics instead, which are then left unchanged. Every other batch is
+    normalised exactly as by ``nn.BatchNorm2d`` (with a fixed ``momentum``).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _batch_norm_any_batch(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training,
+            self.momentum,
+            self.eps,
+        )
