@@ -80,9 +80,11 @@ def test_eval_is_deterministic_and_channels_last_agrees(id):
     x = cvattn.example_input(id)
     with torch.no_grad():
         a, b = _outputs(_run(module, x)), _outputs(_run(module, x))
-        cl = _outputs(
-            _run(module, tuple(t.contiguous(memory_format=torch.channels_last) for t in _as_tuple(x)))
+        # 4-D inputs go channels_last; other inputs (e.g. a query vector) stay as they are
+        as_cl = tuple(
+            t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in _as_tuple(x)
         )
+        cl = _outputs(_run(module, as_cl))
     for ta, tb, tc in zip(a, b, cl, strict=True):
         assert torch.equal(ta, tb)
         torch.testing.assert_close(tc, ta, rtol=1e-4, atol=1e-5)
