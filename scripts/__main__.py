@@ -11,6 +11,8 @@ Commands (each one's own ``--help`` is its manual):
     links      check links: offline (site's internal links and fragments, URL syntax) or --online
     new        create an entry skeleton from a BibTeX entry or an arXiv id
     bench      time modules against timm.layers and fightingcv-attention (./dev bench sets them up)
+    diagrams   draw the data-flow SVG of every module into .cache/diagrams/ (redraws only what changed)
+    costs      measure parameters, FLOPs, latency and peak memory of every module into docs/data/costs.json
 """
 
 from __future__ import annotations
@@ -256,6 +258,38 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diagrams(args: argparse.Namespace) -> int:
+    """Draw the data-flow diagram of every registered module into a cache folder (SVG, one per id).
+
+    Only diagrams whose inputs changed are redrawn (module source, shared helpers, default configuration,
+    example input shapes, the diagram code); a module that cannot be traced gets a box saying why.
+
+    Options:
+        --only ID [ID ...]   draw only these module ids (default: all registered modules)
+        --out DIR            the cache folder (default: .cache/diagrams/)
+    """
+    from . import diagram
+
+    return diagram.command_diagrams(args)
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    """Measure every registered module's costs into docs/data/costs.json.
+
+    Parameters, FLOPs and MACs (recomputed and compared by the tests), CPU latency (median, forward and
+    forward+backward) and peak memory at the standard inputs, and FLOPs and latency as resolution grows,
+    with the machine, threads, torch version and date.
+
+    Options:
+        --only ID [ID ...]   measure only these ids, keeping the other entries of the file
+        --out FILE           the data file (default: docs/data/costs.json)
+        --threads N          torch CPU threads while timing (default: 1)
+    """
+    from . import costs
+
+    return costs.command_costs(args)
+
+
 BENCH_ENVS = {"fightingcv": ROOT / ".bench" / "fightingcv", "timm": ROOT / ".bench" / "timm"}
 
 
@@ -327,10 +361,12 @@ COMMANDS = {
     "links": cmd_links,
     "new": cmd_new,
     "bench": cmd_bench,
+    "diagrams": cmd_diagrams,
+    "costs": cmd_costs,
 }
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(selected: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m scripts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -367,6 +403,10 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--only", nargs="*", default=None)
             s.add_argument("--repeats", type=int, default=20)
             s.add_argument("--out", type=Path, default=ROOT / "docs" / "data" / "bench.json")
+        if name in ("diagrams", "costs") and name == selected:  # their options live with the tools (torch)
+            import importlib
+
+            importlib.import_module(f".{name.replace('diagrams', 'diagram')}", __package__).add_arguments(s)
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)
@@ -374,7 +414,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(selected=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     return args.func(args)
 
 

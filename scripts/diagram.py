@@ -128,7 +128,7 @@ _NAMED_OPS = {
     "normalize": ("norm", "L2 normalize"),
     "conv2d": ("conv", "conv"), "conv1d": ("conv", "conv1d"), "conv3d": ("conv", "conv3d"),
     "linear": ("conv", "linear"), "conv_transpose2d": ("conv", "deconv"),
-    "getitem": ("reshape", "slice"), "dropout": ("other", "dropout"),
+    "getitem": ("reshape", "index"), "dropout": ("other", "dropout"),
 }  # fmt: skip
 
 
@@ -245,7 +245,18 @@ def _describe_call(node: Any) -> tuple[str, str, str]:
     elif name in _RESHAPE_NAMES:
         kind, title = "reshape", name
     else:
-        kind, title = "other", name
+        # helpers wrapped with torch.fx.wrap keep their own name: classify them by it
+        title = name.lstrip("_")
+        hints = (("softmax", "softmax"), ("norm", "norm"), ("conv", "conv"), ("attention", "matmul"))
+        kind = next((k for word, k in hints if word in title), "other")
+        if kind == "norm":
+            norms = (
+                ("batch", "BatchNorm"),
+                ("layer", "LayerNorm"),
+                ("group", "GroupNorm"),
+                ("instance", "InstanceNorm"),
+            )
+            title = next((t for word, t in norms if word in title), title)
     detail = ""
     dim = node.kwargs.get("dim")
     if dim is None and kind in ("softmax", "pool", "concat") and len(node.args) > 1:
@@ -337,6 +348,17 @@ def _boxes_from_graph(gm: Any) -> dict[int, Box]:
                     for src2 in ([b.ins[0][0]] if src == key and b.ins else [src])
                 ]
             del boxes[key]
+    # Buffers and weights handed to one op together (a functional norm's weight, bias, running
+    # statistics) are configuration, not data flow: drop them when two or more feed the same op.
+    users = _consumers(boxes)
+    for key in sorted(boxes):
+        params = [
+            s for s, _ in boxes[key].ins if s in boxes and boxes[s].kind == "param" and users[s] == [key]
+        ]
+        if len(params) >= 2:
+            boxes[key].ins = [(s, sh) for s, sh in boxes[key].ins if s not in params]
+            for p in params:
+                del boxes[p]
     return boxes
 
 
@@ -614,7 +636,7 @@ def draw(boxes: dict[int, Box], title: str = "") -> str:
                 ha = "left"
             else:
                 (ax_, ay), (bx, by) = pts[0], pts[1]
-                lx, ly, ha = ax_ + 0.4 * (bx - ax_) + 0.05, ay + 0.42 * (by - ay), "left"
+                lx, ly, ha = ax_ + 0.3 * (bx - ax_) + 0.05, ay + 0.34 * (by - ay), "left"
             ax.text(lx, ly, text, fontsize=EDGE_PT, color="#333333", ha=ha, va="center", zorder=3,
                     bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
         for k in sorted(boxes):

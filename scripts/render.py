@@ -70,6 +70,37 @@ LABELS = {
         "in_category": "papers in this category",
         "tags": "Tags",
         "idea_h": "Idea",
+        "mechanism": "Mechanism",
+        "cost": "Cost",
+        "scaling": "How the cost grows with resolution",
+        "diagram_alt": "data-flow diagram of",
+        "input": "Input",
+        "params_n": "Parameters",
+        "macs": "MACs",
+        "flops": "FLOPs",
+        "lat_f": "Latency, forward (ms)",
+        "lat_fb": "Latency, forward+backward (ms)",
+        "mem_f": "Peak memory, forward (MB)",
+        "mem_fb": "Peak memory, forward+backward (MB)",
+        "cost_note": (
+            "Parameters, MACs and FLOPs are recomputed by the tests. FLOPs come from "
+            "`torch.utils.flop_counter.FlopCounterMode`, which counts 2 FLOPs per multiply-add of "
+            "matrix products and convolutions and skips element-wise operations (MACs = FLOPs / 2). "
+            "Latency is the median of repeated CPU runs and peak memory is the largest amount of "
+            "tensor memory held during the pass"
+        ),
+        "measured_on": "measured on",
+        "threads": "thread(s)",
+        "no_costs": "Not measured yet: run `python -m scripts costs`.",
+        "modules": "Modules",
+        "modules_intro": (
+            "Every module of the `cvattn` package, with its cost at the standard "
+            "input. Click a column header to sort."
+        ),
+        "kind": "Kind",
+        "std_input": "Standard input",
+        "chart": "Cost of the attention modules at 1×64×56×56",
+        "chart_alt": "bar chart of FLOPs and latency of every attention module",
     },
     "zh": {
         "all": "全部论文",
@@ -118,6 +149,33 @@ LABELS = {
         "in_category": "篇论文属于此类别",
         "tags": "标签",
         "idea_h": "核心思想",
+        "mechanism": "结构图",
+        "cost": "计算开销",
+        "scaling": "开销随分辨率的增长",
+        "diagram_alt": "数据流结构图：",
+        "input": "输入",
+        "params_n": "参数量",
+        "macs": "MACs",
+        "flops": "FLOPs",
+        "lat_f": "前向延迟 (ms)",
+        "lat_fb": "前向+反向延迟 (ms)",
+        "mem_f": "前向峰值内存 (MB)",
+        "mem_fb": "前向+反向峰值内存 (MB)",
+        "cost_note": (
+            "参数量、MACs 和 FLOPs 由测试重新计算核对。FLOPs 由 "
+            "`torch.utils.flop_counter.FlopCounterMode` 统计：矩阵乘法和卷积的每次乘加计 2 FLOPs，"
+            "不统计逐元素运算（MACs = FLOPs / 2）。延迟为 CPU 上多次运行的中位数，峰值内存为一次计算过程中"
+            "同时占用的张量内存的最大值"
+        ),
+        "measured_on": "测量环境：",
+        "threads": "线程",
+        "no_costs": "尚未测量：请运行 `python -m scripts costs`。",
+        "modules": "模块一览",
+        "modules_intro": "`cvattn` 包中的全部模块及其在标准输入下的开销。点击表头即可排序。",
+        "kind": "类型",
+        "std_input": "标准输入",
+        "chart": "各注意力模块在 1×64×56×56 输入下的开销",
+        "chart_alt": "各注意力模块 FLOPs 与延迟的柱状图",
     },
 }
 
@@ -348,21 +406,111 @@ def module_usage(module_id: str, class_path: str, inputs: tuple[tuple[int, ...],
     )
 
 
+def _num(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}"
+
+
+def cost_table(entry: dict | None, lang: str) -> str:
+    """The measured cost of one module at its standard inputs, with units and provenance."""
+    L = LABELS[lang]
+    if not entry or not entry.get("settings"):
+        return L["no_costs"] + "\n\n"
+    settings = [st for st in entry["settings"] if "params" in st]
+    head = (
+        "| | "
+        + " | ".join(
+            "`" + " + ".join("×".join(map(str, shape)) for shape in st["input"]) + "`" for st in settings
+        )
+        + " |"
+    )
+    rows = [head, "| --- |" + " --- |" * len(settings)]
+    fields = (
+        ("params_n", lambda st: _num(st["params"])),
+        ("macs", lambda st: _num(st.get("macs"))),
+        ("flops", lambda st: _num(st.get("flops"))),
+        ("lat_f", lambda st: _num(st.get("latency_ms", {}).get("forward"))),
+        ("lat_fb", lambda st: _num(st.get("latency_ms", {}).get("forward_backward"))),
+        ("mem_f", lambda st: _num(st.get("peak_memory_mb", {}).get("forward"))),
+        ("mem_fb", lambda st: _num(st.get("peak_memory_mb", {}).get("forward_backward"))),
+    )
+    for key, get in fields:
+        rows.append(f"| {L[key]} | " + " | ".join(get(st) for st in settings) + " |")
+    prov = entry.get("provenance", {})
+    where = (
+        f"{L['measured_on']} {text(str(prov.get('machine', '?')))}, {prov.get('cpu_count', '?')} CPU, "
+        f"{prov.get('threads', '?')} {L['threads']}, torch {text(str(prov.get('torch', '?')))}, "
+        f"{text(str(prov.get('date', '?'))[:10])}"
+    )
+    return "\n".join(rows) + f"\n\n*{L['cost_note']}; {where}.*\n\n"
+
+
 def module_section(
-    paper: Paper, lang: str, api_paths: dict[str, str], inputs: dict[str, tuple[tuple[int, ...], ...]]
+    paper: Paper,
+    lang: str,
+    api_paths: dict[str, str],
+    inputs: dict[str, tuple[tuple[int, ...], ...]],
+    costs: dict | None = None,
 ) -> str:
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
     if not paper.modules:
         return out[0] + L["no_module"] + "\n\n"
+    measured = (costs or {}).get("modules", {})
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")
+        out.append(
+            f"**{L['mechanism']}**\n\n![{L['diagram_alt']} {module_id}](../diagrams/{module_id}.svg)\n\n"
+        )
         out.append(
             f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()))}\n"
         )
         out.append(
-            f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n      show_root_heading: true\n      show_source: false\n\n"
+            f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n"
+            "      show_root_heading: true\n      show_source: false\n\n"
         )
+        out.append(f"**{L['cost']}**\n\n{cost_table(measured.get(module_id), lang)}")
+        if measured.get(module_id, {}).get("scaling", {}).get("resolutions"):
+            out.append(
+                f"**{L['scaling']}**\n\n![{L['scaling']}: {module_id}](../scaling/{module_id}.svg)\n\n"
+            )
+    return "".join(out)
+
+
+def page_modules(catalog: Catalog, api_paths: dict[str, str], costs: dict, lang: str) -> str:
+    """Every module in one sortable table (category, kind, params, FLOPs, latency, paper) and the cost chart."""
+    L = LABELS[lang]
+    cats = catalog.category_by_id
+    measured = costs.get("modules", {})
+    out = [
+        _front(L["modules"]),
+        f"# {L['modules']}\n\n{L['modules_intro']}\n\n",
+        '<div class="cvattn-sortable" markdown>\n\n',
+    ]
+    out.append(
+        f"| {L['module']} | {L['category']} | {L['kind']} | {L['std_input']} | {L['params_n']} | {L['flops']} | "
+        f"{L['lat_fb']} | {L['paper']} |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    )
+    for module_id in sorted(api_paths):
+        paper = catalog.paper_of_module(module_id)
+        entry = measured.get(module_id, {})
+        first = (entry.get("settings") or [{}])[0]
+        shape = " + ".join("×".join(map(str, s)) for s in first.get("input", [])) or "—"
+        cat = (
+            link(text(getattr(cats[paper.category].name, lang)), f"categories/{paper.category}.md")
+            if paper
+            else "—"
+        )
+        title = link(text(paper.id), f"papers/{paper.id}.md") if paper else "—"
+        out.append(
+            f"| `{module_id}` | {cat} | {entry.get('kind', '—')} | {shape} | {_num(first.get('params'))} | "
+            f"{_num(first.get('flops'))} | {_num(first.get('latency_ms', {}).get('forward_backward'))} | {title} |\n"
+        )
+    out.append("\n</div>\n\n")
+    out.append(f"## {L['chart']}\n\n![{L['chart_alt']}](modules-cost.svg)\n")
     return "".join(out)
 
 
@@ -372,6 +520,7 @@ def page_paper(
     lang: str,
     api_paths: dict[str, str],
     inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
+    costs: dict | None = None,
 ) -> str:
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
@@ -387,7 +536,7 @@ def page_paper(
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
-    out.append(module_section(paper, lang, api_paths, inputs or {}))
+    out.append(module_section(paper, lang, api_paths, inputs or {}, costs))
     if paper.results:
         out.append(
             f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
@@ -443,7 +592,10 @@ def home_block(catalog: Catalog, lang: str) -> str:
 
 
 def site_pages(
-    catalog: Catalog, api_paths: dict[str, str], inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None
+    catalog: Catalog,
+    api_paths: dict[str, str],
+    inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
+    costs: dict | None = None,
 ) -> dict[str, str]:
     """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh."""
     pages: dict[str, str] = {}
@@ -456,7 +608,12 @@ def site_pages(
         for c in catalog.categories:
             pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
         for p in catalog.papers:
-            pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(catalog, p, lang, api_paths, inputs)
+            pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(
+                catalog, p, lang, api_paths, inputs, costs
+            )
+        pages[f"{GENERATED_DIR}/modules{s}.md"] = page_modules(
+            catalog, api_paths, costs or {"modules": {}}, lang
+        )
     pages[f"{GENERATED_DIR}/catalog.bib"] = bibtex(catalog)
     pages[f"{GENERATED_DIR}/catalog.json"] = catalog_json(catalog)
     return pages

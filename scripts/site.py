@@ -30,8 +30,39 @@ def write_if_changed(path: Path, content: str) -> bool:
     return True
 
 
-def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR) -> tuple[int, int]:
-    """Write every generated page under ``docs_dir/catalog``; remove generated files no longer produced.
+COSTS_FILE = DOCS_DIR / "data" / "costs.json"
+DIAGRAM_CACHE = ROOT / ".cache" / "diagrams"
+
+
+def load_costs_data() -> dict:
+    """docs/data/costs.json (measured by `python -m scripts costs`), or an empty record."""
+    import json
+
+    if not COSTS_FILE.exists():
+        return {"modules": {}}
+    return json.loads(COSTS_FILE.read_text(encoding="utf-8"))
+
+
+def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
+    """SVGs for the module pages: the data-flow diagram of every module (drawn from the code, cached by a
+    hash of its source and configuration), its scaling plot, and the overview's cost chart."""
+    from . import costs as costs_tool
+    from . import diagram
+
+    assets: dict[str, str] = {}
+    for module_id in module_ids:
+        svg = diagram.cached_svg(module_id, DIAGRAM_CACHE)
+        assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
+        scaling = costs["modules"].get(module_id, {}).get("scaling")
+        if scaling and scaling.get("resolutions"):
+            assets[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = costs_tool.plot_scaling(scaling)
+    assets[f"{render.GENERATED_DIR}/modules-cost.svg"] = costs_tool.plot_comparison(costs, module_ids)
+    return assets
+
+
+def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True) -> tuple[int, int]:
+    """Write every generated page and asset under ``docs_dir/catalog``; remove generated files no longer
+    produced. ``assets=False`` skips the diagrams and plots (which import torch), for tests of the pages.
 
     Returns:
         (files written, files removed)
@@ -39,9 +70,11 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR) -> tuple[int, int]:
     from .registry_scan import scan_details
 
     details = scan_details()
-    pages = render.site_pages(
-        catalog, {i: d[0] for i, d in details.items()}, {i: d[1] for i, d in details.items()}
-    )
+    costs = load_costs_data()
+    paths = {i: d[0] for i, d in details.items()}
+    pages = render.site_pages(catalog, paths, {i: d[1] for i, d in details.items()}, costs)
+    if assets:
+        pages.update(module_assets(list(details), costs))
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0

@@ -74,3 +74,18 @@ def test_offline_link_check_of_the_whole_site(site):
     elapsed = time.perf_counter() - start
     assert problems == [], "\n".join(map(str, problems[:20]))
     assert elapsed < 30
+
+
+def test_every_source_page_has_a_chinese_source():
+    """Fallback to English is on only so that zh pages can use shared assets: no page may rely on it."""
+    from scripts import render
+    from scripts.catalog import ROOT
+
+    docs = ROOT / "docs"
+    english = [
+        p
+        for p in docs.rglob("*.md")
+        if not p.name.endswith(".zh.md") and render.GENERATED_DIR not in p.relative_to(docs).parts[:1]
+    ]
+    missing = [p.relative_to(docs).as_posix() for p in english if not p.with_name(p.stem + ".zh.md").exists()]
+    assert not missing, f"pages without a Chinese twin: {missing}"
