@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
@@ -66,7 +67,7 @@ class CBAMChannel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
         f_avg = x.mean((2, 3), keepdim=True)  # (N, C, 1, 1)
-        f_max = x.amax((2, 3), keepdim=True)  # (N, C, 1, 1)
+        f_max = F.adaptive_max_pool2d(x, 1)  # (N, C, 1, 1); max with indices: a cheap backward
         f = torch.cat([f_avg, f_max], 3)  # both descriptors: (N, C, 1, 2)
         mlp = self.fc2(self.act(self.fc1(f)))  # (N, C, 1, 2)
         m_c = self.gate(mlp.sum(3, keepdim=True))  # MLP(avg) + MLP(max): (N, C, 1, 1)
@@ -119,7 +120,7 @@ class CBAMSpatial(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
-        f = torch.cat([x.amax(1, keepdim=True), x.mean(1, keepdim=True)], 1)  # (N, 2, H, W)
+        f = torch.cat([x.max(1, keepdim=True)[0], x.mean(1, keepdim=True)], 1)  # (N, 2, H, W)
         m_s = self.gate(self.bn(self.conv(f)))  # (N, 1, H, W)
         return x * m_s
 

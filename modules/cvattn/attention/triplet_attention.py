@@ -33,7 +33,7 @@ class _AttentionGate(nn.Sequential):
 
 def _z_pool(x: torch.Tensor, dim: int) -> torch.Tensor:
     """Z-pool: max and mean over ``dim``, stacked as two channels (max first) in dim 1."""
-    return torch.stack([x.amax(dim), x.mean(dim)], 1)
+    return torch.stack([x.max(dim)[0], x.mean(dim)], 1)
 
 
 @register("triplet-attention", kind="attention", inputs=(64, 14, 14), channels=64)

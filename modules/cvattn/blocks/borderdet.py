@@ -60,7 +60,7 @@ def border_align(features: torch.Tensor, boxes: torch.Tensor, pool_size: int) ->
     grid = (points / scale * 2 - 1).flatten(2, 3)  # normalised, align_corners=True: (N, 4, HW, P, 2)
     groups = features.reshape(n * 4, -1, h, w)  # (N*4, C, H, W)
     sampled = F.grid_sample(groups, grid.flatten(0, 1).to(groups.dtype), mode="bilinear", align_corners=True)
-    return sampled.amax(-1).reshape(features.shape)  # max over the border points: (N, 4C, H, W)
+    return sampled.max(-1)[0].reshape(features.shape)  # max over the border points: (N, 4C, H, W)
 
 
 @register("borderdet", kind="block", inputs=((64, 16, 16), (4, 16, 16)), in_channels=64, border_channels=32)
