@@ -64,8 +64,10 @@ def test_batch_one_and_odd_size(id, odd):
 @pytest.mark.parametrize("id", IDS)
 def test_gradient_reaches_every_parameter(id):
     module = cvattn.create(id).train()
-    out = _run(module, cvattn.example_input(id))
+    x = tuple(t.requires_grad_(True) for t in _as_tuple(cvattn.example_input(id)))
+    out = _run(module, x)
     sum(t.float().square().mean() for t in _outputs(out)).backward()
+    assert x[0].grad is not None and x[0].grad.abs().sum() > 0, "no gradient reaches the input"
     missing = [
         n
         for n, p in module.named_parameters()
