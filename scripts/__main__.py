@@ -13,6 +13,8 @@ Commands (each one's own ``--help`` is its manual):
     bench      time modules against timm.layers and fightingcv-attention (./dev bench sets them up)
     diagrams   draw the data-flow SVG of every module into .cache/diagrams/ (redraws only what changed)
     costs      measure parameters, FLOPs, latency and peak memory of every module into docs/data/costs.json
+    evaluate   train a CIFAR ResNet with modules inserted (digits or CIFAR-10); one JSON record per module
+    attention-maps  overlay modules' spatial attention maps on a sample image (the site's gallery)
 """
 
 from __future__ import annotations
@@ -290,6 +292,29 @@ def cmd_costs(args: argparse.Namespace) -> int:
     return costs.command_costs(args)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Train a CIFAR-style ResNet-18/50 with a registry module inserted and write a JSON record per module.
+
+    Data: scikit-learn's bundled digits resized to 32x32 (default; no download) or CIFAR-10 from a local
+    folder in its python-pickle format (--data cifar10 --data-dir DIR). SGD with momentum and a cosine
+    schedule, seeded; mixed precision and channels_last on a GPU; torchrun runs it data-parallel.
+    `python -m scripts evaluate --help` lists every option with its default.
+    """
+    from . import evaluate
+
+    return evaluate.command_evaluate(args)
+
+
+def cmd_attention_maps(args: argparse.Namespace) -> int:
+    """Capture the spatial attention maps of modules with forward hooks (no change to their math) and
+    overlay them on a sample image shipped with scikit-image; writes PNG/SVG figures and a gallery.
+    `python -m scripts attention-maps --help` lists every option with its default.
+    """
+    from . import attention_maps
+
+    return attention_maps.command_attention_maps(args)
+
+
 BENCH_ENVS = {"fightingcv": ROOT / ".bench" / "fightingcv", "timm": ROOT / ".bench" / "timm"}
 
 
@@ -363,6 +388,16 @@ COMMANDS = {
     "bench": cmd_bench,
     "diagrams": cmd_diagrams,
     "costs": cmd_costs,
+    "evaluate": cmd_evaluate,
+    "attention-maps": cmd_attention_maps,
+}
+
+
+TOOL_MODULES = {
+    "diagrams": "diagram",
+    "costs": "costs",
+    "evaluate": "evaluate",
+    "attention-maps": "attention_maps",
 }
 
 
@@ -403,10 +438,12 @@ def parser(selected: str | None = None) -> argparse.ArgumentParser:
             s.add_argument("--only", nargs="*", default=None)
             s.add_argument("--repeats", type=int, default=20)
             s.add_argument("--out", type=Path, default=ROOT / "docs" / "data" / "bench.json")
-        if name in ("diagrams", "costs") and name == selected:  # their options live with the tools (torch)
+        if name in TOOL_MODULES and name == selected:  # their options live with the tools (they import torch)
             import importlib
 
-            importlib.import_module(f".{name.replace('diagrams', 'diagram')}", __package__).add_arguments(s)
+            tool = importlib.import_module(f".{TOOL_MODULES[name]}", __package__)
+            tool.add_arguments(s)
+            s.description = getattr(tool, f"command_{name.replace('-', '_')}").__doc__  # the full manual
         if name == "export":
             s.add_argument("--out", type=Path, default=ROOT / "build")
         s.set_defaults(func=fn)

@@ -60,6 +60,60 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     return assets
 
 
+RESULT_FILES = sorted((DOCS_DIR / "data").glob("evaluation*.json"))
+GALLERY_DIR = DOCS_DIR / "assets" / "gallery"
+TITLES = {
+    "leaderboard": {"en": "Leaderboard", "zh": "排行榜"},
+    "gallery": {"en": "Attention maps", "zh": "注意力图"},
+}
+GALLERY_INTRO = {
+    "en": (
+        "Spatial attention maps captured with forward hooks (the modules' math is unchanged), overlaid on "
+        "scikit-image's astronaut sample image. Made by `python -m scripts attention-maps --out "
+        "docs/assets/gallery`; see that command's manual for how the features are produced."
+    ),
+    "zh": (
+        "利用前向钩子捕获的空间注意力图（不改变模块本身的计算），叠加在 scikit-image 自带的宇航员示例图像上。"
+        "由 `python -m scripts attention-maps --out docs/assets/gallery` 生成；特征的来源见该命令的说明。"
+    ),
+}
+
+
+def _leaderboard_plot(catalog: Catalog) -> str:
+    from . import leaderboard
+
+    return leaderboard.scatter_svg(catalog, leaderboard.load_results(RESULT_FILES), "en")
+
+
+def extra_pages(catalog: Catalog) -> dict[str, str]:
+    """The leaderboard (reported results beside the harness's) and the attention-map gallery, en and zh."""
+    from . import leaderboard
+
+    results = leaderboard.load_results(RESULT_FILES)
+    images = sorted(p.name for p in GALLERY_DIR.glob("*.png")) if GALLERY_DIR.exists() else []
+    pages = {}
+    for lang in render.LANGS:
+        sfx = render.suffix(lang)
+        title = TITLES["leaderboard"][lang]
+        pages[f"{render.GENERATED_DIR}/leaderboard{sfx}.md"] = (
+            render._front(title)
+            + f"# {title}\n\n"
+            + leaderboard.leaderboard_markdown(catalog, results, lang, depth=1)
+            + "\n![accuracy vs cost](leaderboard.svg)\n"
+        )
+        title = TITLES["gallery"][lang]
+        body = "![all maps](../assets/gallery/gallery.png)\n\n" if "gallery.png" in images else ""
+        body += "".join(
+            f"### `{name.removesuffix('.png')}`\n\n![{name}](../assets/gallery/{name})\n\n"
+            for name in images
+            if name != "gallery.png"
+        )
+        pages[f"{render.GENERATED_DIR}/gallery{sfx}.md"] = (
+            render._front(title) + f"# {title}\n\n{GALLERY_INTRO[lang]}\n\n{body}"
+        )
+    return pages
+
+
 def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True) -> tuple[int, int]:
     """Write every generated page and asset under ``docs_dir/catalog``; remove generated files no longer
     produced. ``assets=False`` skips the diagrams and plots (which import torch), for tests of the pages.
@@ -73,8 +127,10 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     costs = load_costs_data()
     paths = {i: d[0] for i, d in details.items()}
     pages = render.site_pages(catalog, paths, {i: d[1] for i, d in details.items()}, costs)
+    pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
+        pages[f"{render.GENERATED_DIR}/leaderboard.svg"] = _leaderboard_plot(catalog)
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0

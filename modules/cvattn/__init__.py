@@ -42,11 +42,16 @@ def _import_mechanisms() -> dict[str, type]:
 _CLASSES = _import_mechanisms()
 globals().update(_CLASSES)
 
+from .blocks.fuse import fuse_conv_bn  # noqa: E402
+from .insert import insert  # noqa: E402  (needs the registry filled)
+
 __all__ = [
     "ModuleSpec",
     "create",
     "example_input",
+    "fuse_conv_bn",
     "get_spec",
+    "insert",
     "list_modules",
     "make_divisible",
     "register",
