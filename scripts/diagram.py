@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import io
-import json
 import operator
 import os
 import textwrap
@@ -750,20 +748,16 @@ def _stable(value: Any) -> Any:
 
 
 def cache_key(module_id: str) -> str:
-    """sha256 of what the diagram depends on: the module's source file and the shared helpers,
-    its default configuration, its example input shapes, and this file's own source."""
-    import cvattn
+    """sha256 of what the diagram depends on: the module's source file (which holds its registered default
+    configuration and example input shapes), the shared helpers and the registry, and this file's own
+    source. Read from source, without importing torch, so that a rebuild with nothing to redraw is quick."""
+    from .registry_scan import PACKAGE_DIR, scan
 
-    spec = cvattn.get_spec(module_id)
-    parts = [module_id]
-    try:
-        parts.append(Path(inspect.getsourcefile(spec.cls) or "").read_text(encoding="utf-8"))
-    except (OSError, TypeError):
-        parts.append(spec.cls.__qualname__)
-    parts.append((Path(cvattn.__file__).parent / "layers.py").read_text(encoding="utf-8"))
-    parts.append(json.dumps(_stable(spec.defaults), sort_keys=True))
-    parts.append(json.dumps(_stable(spec.inputs)))
-    parts.append(Path(__file__).read_text(encoding="utf-8"))
+    dotted = scan()[module_id]  # e.g. cvattn.attention.se.SqueezeExcitation
+    source = PACKAGE_DIR.parent.joinpath(*dotted.split(".")[:-1]).with_suffix(".py")
+    parts = [module_id, dotted]
+    for path in (source, PACKAGE_DIR / "layers.py", PACKAGE_DIR / "_registry.py", Path(__file__)):
+        parts.append(path.read_text(encoding="utf-8"))
     parts.append(matplotlib.__version__)
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 

@@ -46,7 +46,6 @@ def load_costs_data() -> dict:
 def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     """SVGs for the module pages: the data-flow diagram of every module (drawn from the code, cached by a
     hash of its source and configuration), its scaling plot, and the overview's cost chart."""
-    from . import costs as costs_tool
     from . import diagram
 
     assets: dict[str, str] = {}
@@ -55,9 +54,31 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
         assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
         scaling = costs["modules"].get(module_id, {}).get("scaling")
         if scaling and scaling.get("resolutions"):
-            assets[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = costs_tool.plot_scaling(scaling)
-    assets[f"{render.GENERATED_DIR}/modules-cost.svg"] = costs_tool.plot_comparison(costs, module_ids)
+            assets[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = cached_plot("plot_scaling", scaling)
+    assets[f"{render.GENERATED_DIR}/modules-cost.svg"] = cached_plot("plot_comparison", costs, module_ids)
     return assets
+
+
+PLOT_CACHE = ROOT / ".cache" / "plots"
+
+
+def cached_plot(name: str, *args) -> str:
+    """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and scripts/costs.py are
+    unchanged; costs.py (and torch) is imported only to draw a plot that is not cached."""
+    import json
+
+    source = (Path(__file__).parent / "costs.py").read_bytes()
+    key = hashlib.sha256(
+        name.encode() + source + json.dumps(args, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    path = PLOT_CACHE / f"{key}.svg"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    from . import costs
+
+    svg = getattr(costs, name)(*args)
+    write_if_changed(path, svg)
+    return svg
 
 
 RESULT_FILES = sorted((DOCS_DIR / "data").glob("evaluation*.json"))
@@ -130,7 +151,7 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
-        pages[f"{render.GENERATED_DIR}/leaderboard.svg"] = _leaderboard_plot(catalog)
+        pages[f"{render.GENERATED_DIR}/leaderboard.svg"] = _leaderboard_plot(catalog)  # cheap: one scatter
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0

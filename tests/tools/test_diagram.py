@@ -108,9 +108,20 @@ def test_cache_hit_does_not_redraw(tmp_path, monkeypatch):
     assert calls == ["se", "se"]
 
 
-def test_cache_key_depends_on_configuration(monkeypatch):
+def test_cache_key_depends_on_the_module_source(monkeypatch, tmp_path):
+    """The registered configuration lives in the module's file: editing it changes the key."""
+    import shutil
+
+    from scripts import registry_scan
+
     key = diagram.cache_key("se")
-    spec = cvattn.get_spec("se")
-    changed = type(spec)(**{**spec.__dict__, "defaults": {**spec.defaults, "reduction": 8}})
-    monkeypatch.setattr(cvattn, "get_spec", lambda module_id: changed)
+    package = tmp_path / "cvattn"
+    shutil.copytree(registry_scan.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    se = package / "attention" / "se.py"
+    se.write_text(
+        se.read_text(encoding="utf-8").replace("reduction: int = 16", "reduction: int = 8"), encoding="utf-8"
+    )
+    real_scan = registry_scan.scan
+    monkeypatch.setattr(registry_scan, "PACKAGE_DIR", package)
+    monkeypatch.setattr(registry_scan, "scan", lambda package_dir=package: real_scan(package_dir))
     assert diagram.cache_key("se") != key
