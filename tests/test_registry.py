@@ -126,7 +126,7 @@ def test_bad_input_raises_value_error(id):
 def test_docstring_and_example_runs(id):
     cls = cvattn.get_spec(id).cls
     doc = inspect.getdoc(cls) or ""
-    for section in ("Args:", "Shape:", "Example:", "Reference:"):
+    for section in ("Args:", "Shape:", "Examples:", "Reference:"):
         assert section in doc, f"{cls.__name__} docstring lacks {section}"
     header = inspect.getdoc(inspect.getmodule(cls)) or ""
     assert "Paper:" in header or "paper" in header.lower(), "file header must name the paper"

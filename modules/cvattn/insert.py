@@ -213,7 +213,7 @@ def insert(
     Returns:
         ``model``, with each insertion point wrapped in :class:`Inserted`.
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> from cvattn.models import resnet18
         >>> net = cvattn.insert(resnet18(num_classes=10, width=16), "se", reduction=4)

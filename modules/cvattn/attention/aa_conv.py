@@ -55,7 +55,7 @@ class AttentionAugmentedConv(nn.Module):
         - Input: ``(N, F_in, H, W)``
         - Output: ``(N, F_out, H / stride, W / stride)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> aa = cvattn.create("aa-conv", in_channels=64, out_channels=64)
         >>> aa(torch.randn(2, 64, 14, 14)).shape

@@ -46,7 +46,7 @@ class MSCAM(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> m = cvattn.create("aff-mscam", channels=64)
         >>> m(torch.randn(2, 64, 16, 16)).shape
@@ -105,7 +105,7 @@ class AFF(nn.Module):
           identity)
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> aff = cvattn.create("aff", channels=64)
         >>> x, y = torch.randn(2, 64, 16, 16), torch.randn(2, 64, 16, 16)
@@ -157,7 +157,7 @@ class IAFF(nn.Module):
         - Input: ``x``: ``(N, C, H, W)``, ``y``: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> iaff = cvattn.create("aff-iaff", channels=64)
         >>> x, y = torch.randn(2, 64, 16, 16), torch.randn(2, 64, 16, 16)

@@ -39,7 +39,7 @@ class BAM(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> bam = cvattn.create("bam", channels=64)
         >>> bam(torch.randn(2, 64, 14, 14)).shape

@@ -33,7 +33,7 @@ class AttentionRefinementModule(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> arm = cvattn.create("bisenet-arm", channels=64)
         >>> arm(torch.randn(2, 64, 16, 16)).shape
@@ -96,7 +96,7 @@ class FeatureFusionModule(nn.Module):
         - Input: ``x_sp``: ``(N, spatial_channels, H, W)``, ``x_cx``: ``(N, context_channels, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ffm = cvattn.create("bisenet-ffm", spatial_channels=64, context_channels=64, out_channels=128)
         >>> ffm(torch.randn(2, 64, 16, 16), torch.randn(2, 64, 16, 16)).shape

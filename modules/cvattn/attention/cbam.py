@@ -39,7 +39,7 @@ class CBAMChannel(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> m = cvattn.create("cbam-channel", channels=64)
         >>> m(torch.randn(2, 64, 14, 14)).shape
@@ -92,7 +92,7 @@ class CBAMSpatial(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> m = cvattn.create("cbam-spatial", channels=64)
         >>> m(torch.randn(2, 64, 14, 14)).shape
@@ -144,7 +144,7 @@ class CBAM(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> cbam = cvattn.create("cbam", channels=64)
         >>> cbam(torch.randn(2, 64, 14, 14)).shape

@@ -37,7 +37,7 @@ class CoordinateAttention(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ca = cvattn.create("coordinate-attention", channels=64)
         >>> ca(torch.randn(2, 64, 14, 14)).shape

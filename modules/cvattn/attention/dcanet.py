@@ -48,7 +48,7 @@ class DCASqueezeExcitation(nn.Module):
         - Input: ``x``: ``(N, C, H, W)``; ``previous``: ``(N, prev_channels, 1, 1)`` or ``None``
         - Output: a tuple ``(x * a, g * a)`` of shapes ``(N, C, H, W)`` and ``(N, C, 1, 1)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> dca = cvattn.create("dcanet", channels=64, prev_channels=32)
         >>> out, att = dca(torch.randn(2, 64, 14, 14), torch.randn(2, 32, 1, 1))

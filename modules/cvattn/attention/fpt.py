@@ -41,7 +41,7 @@ class FPTSelfTransformer(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> st = cvattn.create("fpt-self", channels=64)
         >>> st(torch.randn(2, 64, 16, 16)).shape
@@ -125,7 +125,7 @@ class FPTGroundingTransformer(nn.Module):
         - Input: finer ``(N, C, H, W)``, coarser ``(N, C, h, w)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> gt = cvattn.create("fpt-grounding", channels=64)
         >>> gt(torch.randn(2, 64, 16, 16), torch.randn(2, 64, 8, 8)).shape
@@ -201,7 +201,7 @@ class FPTRenderingTransformer(nn.Module):
         - Input: coarser ``(N, C, H, W)``, finer ``(N, C_f, 2H, 2W)`` (any size the stride-2 conv maps to ``H x W``)
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> rt = cvattn.create("fpt-rendering", channels=64)
         >>> rt(torch.randn(2, 64, 8, 8), torch.randn(2, 64, 16, 16)).shape

@@ -50,7 +50,7 @@ class GlobalSelfAttention(nn.Module):
         - Input: ``(N, C_in, H, W)``
         - Output: ``(N, C_out, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> gsa = cvattn.create("gsa", in_channels=64, out_channels=64)
         >>> gsa(torch.randn(2, 64, 14, 14)).shape

@@ -37,7 +37,7 @@ class HAttMattingChannel(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ca = cvattn.create("hattmatting-channel", channels=64)
         >>> ca(torch.randn(2, 64, 16, 16)).shape
@@ -97,7 +97,7 @@ class HAttMattingSpatial(nn.Module):
         - Input: cues ``(N, C, H, W)``, guide ``(N, C_g, h, w)`` (bilinearly resized to ``H x W``)
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sa = cvattn.create("hattmatting-spatial", channels=32, guide_channels=64)
         >>> sa(torch.randn(2, 32, 32, 32), torch.randn(2, 64, 16, 16)).shape

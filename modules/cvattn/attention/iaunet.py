@@ -39,7 +39,7 @@ class IAU(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> iau = cvattn.create("iaunet", channels=64)
         >>> iau(torch.randn(2, 64, 16, 8)).shape

@@ -41,7 +41,7 @@ class OCR(nn.Module):
         - Input: ``x`` ``(N, C, H, W)``, regions ``(N, K, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ocr = cvattn.create("ocr", channels=64, num_classes=19)
         >>> ocr(torch.randn(2, 64, 16, 16), torch.randn(2, 19, 16, 16)).shape

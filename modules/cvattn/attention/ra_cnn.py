@@ -69,7 +69,7 @@ class RACNNAttentionProposal(nn.Module):
         - Output: zoomed region ``(N, C_img, out_size, out_size)`` and box ``(N, 3)`` = ``(tx, ty, tl)``
           in pixels of the image.
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> apn = cvattn.create("ra-cnn", in_channels=64, feature_size=7, hidden_channels=128, out_size=56)
         >>> zoomed, box = apn(torch.randn(2, 64, 7, 7), torch.randn(2, 3, 56, 56))

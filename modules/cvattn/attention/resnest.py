@@ -46,7 +46,7 @@ class SplitAttentionConv2d(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')`` with the conv's output size
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> splat = cvattn.create("resnest", in_channels=64, out_channels=64)
         >>> splat(torch.randn(2, 64, 16, 16)).shape

@@ -39,7 +39,7 @@ class EMSA(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> emsa = cvattn.create("rest", channels=64, num_heads=2, sr_ratio=4)
         >>> emsa(torch.randn(2, 64, 14, 14)).shape

@@ -79,7 +79,7 @@ class RGASpatial(_RGABase):
         - Input: ``(N, C, H, W)`` with ``(H, W) == spatial_size``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> rga = cvattn.create("rga-spatial", channels=64, spatial_size=(16, 8))
         >>> rga(torch.randn(2, 64, 16, 8)).shape
@@ -160,7 +160,7 @@ class RGAChannel(_RGABase):
         - Input: ``(N, C, H, W)`` with ``(H, W) == spatial_size``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> rga = cvattn.create("rga-channel", channels=64, spatial_size=(16, 8))
         >>> rga(torch.randn(2, 64, 16, 8)).shape

@@ -85,7 +85,7 @@ class SANPairwise(_SAMBase):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sam = cvattn.create("san-pairwise", channels=64)
         >>> sam(torch.randn(2, 64, 14, 14)).shape
@@ -154,7 +154,7 @@ class SANPatchwise(_SAMBase):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sam = cvattn.create("san-patchwise", channels=64)
         >>> sam(torch.randn(2, 64, 14, 14)).shape

@@ -54,7 +54,7 @@ class StandAloneSelfAttention(nn.Module):
         - Input: ``(N, C_in, H, W)``
         - Output: ``(N, C_out, H / stride, W / stride)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sasa = cvattn.create("sasa", in_channels=64, out_channels=64)
         >>> sasa(torch.randn(2, 64, 14, 14)).shape

@@ -49,7 +49,7 @@ class SCASpatialAttention(nn.Module):
         - Input: ``x``: ``(N, C, H, W)``; ``h``: ``(N, d)`` or ``(N, d, 1, 1)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> att = cvattn.create("sca-cnn-spatial", channels=64, query_channels=32)
         >>> att(torch.randn(2, 64, 14, 14), torch.randn(2, 32)).shape
@@ -111,7 +111,7 @@ class SCAChannelAttention(nn.Module):
         - Input: ``x``: ``(N, C, H, W)``; ``h``: ``(N, d)`` or ``(N, d, 1, 1)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> att = cvattn.create("sca-cnn-channel", channels=64, query_channels=32)
         >>> att(torch.randn(2, 64, 14, 14), torch.randn(2, 32)).shape

@@ -35,7 +35,7 @@ class SCSEChannel(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> cse = cvattn.create("scse-cse", channels=64)
         >>> cse(torch.randn(2, 64, 14, 14)).shape
@@ -83,7 +83,7 @@ class SCSESpatial(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sse = cvattn.create("scse-sse", channels=64)
         >>> sse(torch.randn(2, 64, 14, 14)).shape
@@ -125,7 +125,7 @@ class SCSE(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> scse = cvattn.create("scse", channels=64)
         >>> scse(torch.randn(2, 64, 14, 14)).shape

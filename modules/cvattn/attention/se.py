@@ -32,7 +32,7 @@ class SqueezeExcitation(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> se = cvattn.create("se", channels=64)
         >>> se(torch.randn(2, 64, 14, 14)).shape

@@ -53,7 +53,7 @@ class SqueezeAttention(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sa = cvattn.create("squeeze-attention", in_channels=64, out_channels=64)
         >>> sa(torch.randn(2, 64, 16, 16)).shape

@@ -58,7 +58,7 @@ class TripletAttention(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ta = cvattn.create("triplet-attention", channels=64)
         >>> ta(torch.randn(2, 64, 14, 14)).shape

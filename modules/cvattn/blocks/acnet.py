@@ -45,7 +45,7 @@ class ACBlock(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')``, ``H' = (H + 2 padding - dilation (K - 1) - 1) // stride + 1``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> acb = cvattn.create("acnet", in_channels=32, out_channels=64, kernel_size=3).eval()
         >>> x = torch.randn(2, 32, 16, 16)

@@ -87,7 +87,7 @@ class BorderAlignModule(nn.Module):
           feature-map pixels: the FCOS regression divided by the stride)
         - Output: ``(N, C_in, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> bam = cvattn.create("borderdet", in_channels=64, border_channels=32)
         >>> bam(torch.randn(2, 64, 16, 16), torch.rand(2, 4, 16, 16) * 4).shape

@@ -39,7 +39,7 @@ class DeepLabV2ASPP(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> aspp = cvattn.create("deeplab-aspp", in_channels=64, out_channels=21)
         >>> aspp(torch.randn(2, 64, 16, 16)).shape

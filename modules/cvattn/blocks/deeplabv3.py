@@ -38,7 +38,7 @@ class DeepLabV3ASPP(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> aspp = cvattn.create("deeplabv3-aspp", in_channels=64, out_channels=256)
         >>> aspp(torch.randn(2, 64, 16, 16)).shape

@@ -42,7 +42,7 @@ class SemanticEmbeddingBranch(nn.Module):
         - Input ``y``: ``(N, high_channels, h, w)`` (high level, any size, usually ``H / 2``)
         - Output: ``(N, channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> seb = cvattn.create("exfuse", channels=64, high_channels=128)
         >>> seb(torch.randn(2, 64, 16, 16), torch.randn(2, 128, 8, 8)).shape

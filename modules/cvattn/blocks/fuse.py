@@ -33,7 +33,7 @@ def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     Raises:
         ValueError: when ``bn`` does not match ``conv``'s output channels or keeps no running statistics.
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> conv, bn = torch.nn.Conv2d(8, 16, 3, padding=1, bias=False), torch.nn.BatchNorm2d(16).eval()
         >>> fused = cvattn.fuse_conv_bn(conv, bn)

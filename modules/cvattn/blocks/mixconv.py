@@ -45,7 +45,7 @@ class MixConv2d(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')`` with ``H' = (H - 1) // stride + 1`` ("same" padding)
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> conv = cvattn.create("mixconv", in_channels=64, kernel_size=(3, 5, 7, 9))
         >>> conv(torch.randn(2, 64, 16, 16)).shape

@@ -39,7 +39,7 @@ class DepthwiseSeparableConv2d(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')``, ``H' = (H + 2 padding - dilation (K - 1) - 1) // stride + 1``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> conv = cvattn.create("mobilenet", in_channels=32, out_channels=64, stride=2)
         >>> conv(torch.randn(2, 32, 16, 16)).shape

@@ -31,7 +31,7 @@ class HardSwish(nn.Module):
         - Input: any shape
         - Output: same shape as the input
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> act = cvattn.create("mobilenetv3-hard-swish")
         >>> act(torch.randn(2, 64, 14, 14)).shape
@@ -67,7 +67,7 @@ class HardSigmoid(nn.Module):
         - Input: any shape
         - Output: same shape as the input
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> gate = cvattn.create("mobilenetv3-hard-sigmoid")
         >>> gate(torch.randn(2, 64, 14, 14)).shape

@@ -37,7 +37,7 @@ class PyramidPoolingModule(nn.Module):
         - Input: ``(N, C, H, W)``
         - Output: ``(N, C + len(bins) * reduction_channels, H, W)`` (``2C`` by default)
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ppm = cvattn.create("pspnet", in_channels=64)
         >>> ppm(torch.randn(2, 64, 16, 16)).shape

@@ -77,7 +77,7 @@ class ReceptiveFieldBlock(_RFBBase):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')`` with ``H' = (H - 1) // stride + 1``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> rfb = cvattn.create("rfbnet", in_channels=64, out_channels=64)
         >>> rfb(torch.randn(2, 64, 16, 16)).shape
@@ -149,7 +149,7 @@ class ReceptiveFieldBlockS(_RFBBase):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')`` with ``H' = (H - 1) // stride + 1``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> rfb_s = cvattn.create("rfbnet-s", in_channels=64, out_channels=64)
         >>> rfb_s(torch.randn(2, 64, 16, 16)).shape

@@ -41,7 +41,7 @@ class SelfCalibratedConv2d(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H', W')`` with ``H' = ceil(H / stride)`` for the default padding
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> sc = cvattn.create("scnet", in_channels=64, out_channels=64)
         >>> sc(torch.randn(2, 64, 16, 16)).shape

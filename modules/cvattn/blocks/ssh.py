@@ -38,7 +38,7 @@ class SSHContextModule(nn.Module):
         - Input: ``(N, in_channels, H, W)``
         - Output: ``(N, out_channels, H, W)``
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> ssh = cvattn.create("ssh", in_channels=64, out_channels=64)
         >>> ssh(torch.randn(2, 64, 16, 16)).shape

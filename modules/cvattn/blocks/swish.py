@@ -35,7 +35,7 @@ class Swish(nn.Module):
         - Input: any shape (``(N, channels, H, W)`` when ``channels`` is given)
         - Output: same shape as the input
 
-    Example:
+    Examples:
         >>> import torch, cvattn
         >>> act = cvattn.create("swish", trainable=True, channels=64)
         >>> act(torch.randn(2, 64, 14, 14)).shape

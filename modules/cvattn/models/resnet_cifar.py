@@ -86,7 +86,7 @@ class ResNetCIFAR(nn.Module):
         - Input: ``(N, in_channels, H, W)``, 32 x 32 by design (any size works: pooling is adaptive)
         - Output: ``(N, num_classes)``
 
-    Example:
+    Examples:
         >>> import torch
         >>> from cvattn.models import resnet18
         >>> resnet18(num_classes=10, width=16)(torch.randn(2, 3, 32, 32)).shape
