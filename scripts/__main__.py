@@ -79,7 +79,12 @@ def _generated_docs(catalog: Catalog) -> dict[Path, str]:
     import json
 
     schema = json.loads(schema_text())
-    out = {README: render.splice_readme(README.read_text(encoding="utf-8"), catalog)}
+    from .leaderboard import load_results
+    from .site import RESULT_FILES
+
+    readme = render.splice_readme(README.read_text(encoding="utf-8"), catalog)
+    board = render.readme_leaderboard(catalog, load_results(RESULT_FILES))
+    out = {README: render.splice(readme, render.BOARD_START, render.BOARD_END, board)}
     for path, lang in ((ROOT / "CONTRIBUTING.md", "en"), (ROOT / "CONTRIBUTING.zh.md", "zh")):
         out[path] = render.splice_fields(path.read_text(encoding="utf-8"), schema, lang)
     return out
