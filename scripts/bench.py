@@ -107,13 +107,13 @@ PAIRS: list[Pair] = [
         "sge",
         "fightingcv",
         FCV + "SGE:SpatialGroupEnhance",
-        lambda P, c: (cvattn.create("sge", channels=c), P(groups=8)),
+        lambda P, c: (cvattn.create("sge", channels=c, groups=8), P(groups=8)),
     ),
     Pair(
         "sa-net",
         "fightingcv",
         FCV + "ShuffleAttention:ShuffleAttention",
-        lambda P, c: (cvattn.create("sa-net", channels=c), P(channel=c, G=8)),
+        lambda P, c: (cvattn.create("sa-net", channels=c, groups=8), P(channel=c, G=8)),
     ),
     Pair(
         "epsanet",
@@ -125,7 +125,7 @@ PAIRS: list[Pair] = [
         "ccnet",
         "fightingcv",
         FCV + "CrissCrossAttention:CrissCrossAttention",
-        lambda P, c: (cvattn.create("ccnet", channels=c), P(c)),
+        lambda P, c: (cvattn.create("ccnet", channels=c, recurrence=1), P(c)),
     ),
     Pair(
         "gather-excite",
@@ -235,7 +235,9 @@ def provenance() -> dict:
 def merge_into(path: Path, peer: str, rows: list[dict]) -> None:
     """Store rows of one peer in the results file, keeping the other peer's rows."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    data[peer] = {"provenance": provenance(), "rows": rows}
+    fresh = {r["id"] for r in rows}  # a partial run (--only) keeps the other modules' rows
+    kept = [r for r in data.get(peer, {}).get("rows", []) if r["id"] not in fresh]
+    data[peer] = {"provenance": provenance(), "rows": sorted(kept + rows, key=lambda r: r["id"])}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 

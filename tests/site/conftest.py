@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import http.server
 import os
@@ -18,8 +20,28 @@ from scripts.catalog import ROOT
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+LOCK = ROOT / ".cache" / "test-site.lock"
+
+
+@contextlib.contextmanager
+def build_lock():
+    """Builds write the generated pages into docs/catalog/: one build at a time across test workers."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_site(site_dir: Path, catalog_dir: Path | None = None) -> float:
-    """Strict mkdocs build into ``site_dir``; returns the seconds it took."""
+    """Strict mkdocs build into ``site_dir`` (serialised with other builds); returns the seconds it took."""
+    with build_lock():
+        return _build(site_dir, catalog_dir)
+
+
+def _build(site_dir: Path, catalog_dir: Path | None) -> float:
     start = time.perf_counter()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     if catalog_dir is not None:
