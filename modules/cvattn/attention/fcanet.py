@@ -54,7 +54,8 @@ class MultiSpectralAttention(nn.Module):
     Args:
         channels: input channels ``C`` (divisible by ``num_freq``).
         reduction: SE reduction (16).
-        num_freq: number of selected frequencies (16, the paper's ``top16``); at most 32.
+        num_freq: number of selected frequencies (16, the paper's ``top16``); at most 32. Lowered to
+            ``gcd(C, num_freq)`` when it does not divide ``C`` (the official layer fails then).
         size: DCT size; the input is pooled to ``size x size`` (7, the official setting for the last stage;
             the official ResNet uses 56, 28, 14, 7 per stage).
 
@@ -81,7 +82,8 @@ class MultiSpectralAttention(nn.Module):
         if not 1 <= num_freq <= len(TOP_X):
             raise ValueError(f"num_freq must be in 1..{len(TOP_X)}, got {num_freq}")
         self.channels, self.size = channels, size
-        self.register_buffer("filters", dct_filters(channels, size, num_freq), persistent=False)
+        self.num_freq = math.gcd(channels, num_freq)  # frequencies must split the channels evenly
+        self.register_buffer("filters", dct_filters(channels, size, self.num_freq), persistent=False)
         hidden = max(1, channels // reduction)
         self.fc = nn.Sequential(
             nn.Linear(channels, hidden, bias=False),
