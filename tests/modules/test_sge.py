@@ -25,8 +25,6 @@ def test_matches_per_group_loop():
     torch.testing.assert_close(m(x), out)
 
 
-def test_groups_must_divide_channels():
-    import pytest
-
-    with pytest.raises(ValueError, match="divisible"):
-        cvattn.create("sge", channels=10, groups=4)
+def test_groups_are_lowered_to_divide_channels():
+    assert cvattn.create("sge", channels=10, groups=4).groups == 2
+    assert cvattn.create("sge", channels=8, groups=64).groups == 8

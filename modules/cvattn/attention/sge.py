@@ -7,6 +7,8 @@ Official code: https://github.com/implus/PytorchInsight (``classification/models
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -24,8 +26,9 @@ class SpatialGroupEnhance(nn.Module):
     ``beta`` per group, initialised to 0 and 1) and ``x_i * sigmoid(a_i)``. Only ``2 * groups`` parameters.
 
     Args:
-        channels: input channels ``C`` (divisible by ``groups``).
-        groups: number of groups ``G`` (64 in the official SGE-ResNet).
+        channels: input channels ``C``.
+        groups: number of groups ``G`` (64 in the official SGE-ResNet); lowered to ``gcd(C, G)`` when it does
+            not divide ``C``.
 
     Shape:
         - Input: ``(N, C, H, W)``
@@ -44,8 +47,9 @@ class SpatialGroupEnhance(nn.Module):
 
     def __init__(self, channels: int, groups: int = 64) -> None:
         super().__init__()
-        if channels % groups:
-            raise ValueError(f"channels ({channels}) must be divisible by groups ({groups})")
+        groups = math.gcd(
+            channels, groups
+        )  # the official layer needs C divisible by G; narrower nets get fewer groups
         self.channels, self.groups = channels, groups
         self.weight = nn.Parameter(torch.zeros(1, groups, 1, 1))
         self.bias = nn.Parameter(torch.ones(1, groups, 1, 1))
