@@ -8,6 +8,7 @@ decorators keeps torch (seconds to import) out of it. A test checks that this ag
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from .catalog import ROOT
@@ -22,8 +23,17 @@ def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
 
 def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...]]]:
     """Map every registered module id to (``package.module.ClassName``, its example input shapes)."""
+    paths = tuple(sorted(package_dir.rglob("*.py")))
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return dict(_scan_cached(str(package_dir), stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_cached(package_dir_str: str, stamp: tuple) -> tuple:
+    """Parse the files named in ``stamp``; cached, so they are re-parsed only when one changed (mtime, size)."""
+    package_dir = Path(package_dir_str)
     found: dict[str, tuple[str, tuple[tuple[int, ...], ...]]] = {}
-    for path in sorted(package_dir.rglob("*.py")):
+    for path in (Path(p) for p, _, _ in stamp):
         dotted = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
@@ -38,7 +48,7 @@ def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[
                     and isinstance(deco.args[0].value, str)
                 ):
                     found[deco.args[0].value] = (f"{dotted}.{node.name}", _inputs(deco))
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def _inputs(call: ast.Call) -> tuple[tuple[int, ...], ...]:
