@@ -47,10 +47,53 @@ def mixture_conv2d(
     return y.reshape(n, weight.size(1), y.shape[2], y.shape[3])
 
 
+class ExpertConv2d(nn.Module):
+    """Shared part of the mixture convolutions: ``nn.Conv2d``'s arguments, ``E`` expert kernels (and biases)
+    and the per-sample mixing of :func:`mixture_conv2d`. Subclasses compute the routing weights."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int,
+        padding: int,
+        dilation: int,
+        groups: int,
+        bias: bool,
+        num_experts: int,
+    ) -> None:
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
+            )
+        self.in_channels, self.out_channels = in_channels, out_channels
+        pair = nn.modules.utils._pair
+        self.stride, self.padding, self.dilation, self.groups = (
+            pair(stride),
+            pair(padding),
+            pair(dilation),
+            groups,
+        )
+        self.weight = nn.Parameter(
+            torch.empty(num_experts, out_channels, in_channels // groups, *pair(kernel_size))
+        )
+        self.bias = nn.Parameter(torch.zeros(num_experts, out_channels)) if bias else None
+        for w in self.weight:
+            nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+
+    def mix(self, x: torch.Tensor, routing: torch.Tensor) -> torch.Tensor:
+        """Convolve each sample with its routed mixture of the experts."""
+        return mixture_conv2d(
+            x, self.weight, self.bias, routing, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
 @register(
     "condconv", kind="block", inputs=(32, 16, 16), in_channels=32, out_channels=32, kernel_size=3, padding=1
 )
-class CondConv2d(nn.Module):
+class CondConv2d(ExpertConv2d):
     """CondConv: a convolution whose kernel is a per-example mixture of expert kernels.
 
     ``r(x) = sigmoid(R GAP(x))`` (one routing weight per expert, from a fully connected layer on the global
@@ -100,29 +143,12 @@ class CondConv2d(nn.Module):
         bias: bool = True,
         num_experts: int = 8,
     ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
-            )
-        self.in_channels, self.out_channels = in_channels, out_channels
-        pair = nn.modules.utils._pair
-        self.stride, self.padding, self.dilation, self.groups = (
-            pair(stride),
-            pair(padding),
-            pair(dilation),
-            groups,
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, num_experts
         )
         self.routing = nn.Linear(in_channels, num_experts)
-        k = pair(kernel_size)
-        self.weight = nn.Parameter(torch.empty(num_experts, out_channels, in_channels // groups, *k))
-        self.bias = nn.Parameter(torch.zeros(num_experts, out_channels)) if bias else None
-        for w in self.weight:
-            nn.init.kaiming_uniform_(w, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels)
         r = torch.sigmoid(self.routing(x.mean((2, 3))))  # routing weights: (N, E)
-        return mixture_conv2d(
-            x, self.weight, self.bias, r, self.stride, self.padding, self.dilation, self.groups
-        )
+        return self.mix(x, r)

@@ -7,14 +7,12 @@ released; the seed list's link is a re-implementation.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from .._registry import register
 from ..layers import check_input
-from .condconv import mixture_conv2d
+from .condconv import ExpertConv2d
 
 
 @register(
@@ -26,7 +24,7 @@ from .condconv import mixture_conv2d
     kernel_size=3,
     padding=1,
 )
-class DynamicConv2d(nn.Module):
+class DynamicConv2d(ExpertConv2d):
     """Dynamic convolution: ``K`` parallel kernels aggregated per example by a softmax attention.
 
     ``pi(x) = softmax(FC2(ReLU(FC1(GAP(x)))) / tau)`` over the ``K`` kernels (``FC1`` reduces by 4), and
@@ -80,33 +78,16 @@ class DynamicConv2d(nn.Module):
         reduction: int = 4,
         temperature: float = 30.0,
     ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
-            )
-        self.in_channels, self.out_channels, self.temperature = in_channels, out_channels, temperature
-        pair = nn.modules.utils._pair
-        self.stride, self.padding, self.dilation, self.groups = (
-            pair(stride),
-            pair(padding),
-            pair(dilation),
-            groups,
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, num_kernels
         )
+        self.temperature = temperature
         hidden = max(1, in_channels // reduction)
         self.attention = nn.Sequential(
             nn.Linear(in_channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_kernels)
         )
-        self.weight = nn.Parameter(
-            torch.empty(num_kernels, out_channels, in_channels // groups, *pair(kernel_size))
-        )
-        self.bias = nn.Parameter(torch.zeros(num_kernels, out_channels)) if bias else None
-        for w in self.weight:
-            nn.init.kaiming_uniform_(w, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels)
         pi = torch.softmax(self.attention(x.mean((2, 3))) / self.temperature, -1)  # kernel attention: (N, K)
-        return mixture_conv2d(
-            x, self.weight, self.bias, pi, self.stride, self.padding, self.dilation, self.groups
-        )
+        return self.mix(x, pi)
