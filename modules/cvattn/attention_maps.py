@@ -1,8 +1,13 @@
 """Capture the spatial attention maps of modules during a forward pass, with hooks.
 
-Nothing in the modules changes: forward hooks read the output of the submodule that computes each
-module's spatial map (the table :data:`SPATIAL_MAPS`, checked against the module files) and reduce it
-to one ``(N, H, W)`` map per module. Ids of the table that are not registered are skipped.
+Nothing in the modules changes. For a module whose map is the output of one of its submodules (CBAM's
+spatial gate, sSE's gate, ...), a forward hook reads that output and reduces it to one ``(N, H, W)`` map.
+Pairwise attention (non-local, DANet's position attention, criss-cross, GCNet's context weights) is
+computed inline, often inside ``scaled_dot_product_attention``, so the ``H*W x H*W`` matrix never exists;
+for those a hook keeps the module's input and, after the forward pass, recomputes from the module's own
+layers the attention that the *centre* query position pays to every position (the map the Non-local and
+DANet papers draw for a chosen query). The table :data:`SPATIAL_MAPS` says which; ids that are not
+registered are skipped.
 
 Example:
     >>> import torch, cvattn
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ._registry import get_spec, list_modules
@@ -41,13 +47,92 @@ def _outer_product(outputs: list[torch.Tensor]) -> torch.Tensor:
     return (g_h * g_w).mean(1)  # the gate applied to x, averaged over channels: (N, H, W)
 
 
+def _softmax_positions(outputs: list[torch.Tensor]) -> torch.Tensor:
+    logits = outputs[0][:, 0]  # (N, 1, H, W) -> (N, H, W)
+    return torch.softmax(logits.flatten(1), -1).view_as(logits)
+
+
+def _centre(x: torch.Tensor) -> int:
+    """Flat index of the centre position of an ``(N, C, H, W)`` map."""
+    return (x.shape[2] // 2) * x.shape[3] + x.shape[3] // 2
+
+
+def _non_local_centre(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Row of the non-local affinity ``f(x_i, x_j)`` (normalised as the module does) for the centre query;
+    when the keys were pooled, each key's weight is spread evenly over the positions it pooled."""
+    kv = module.pool(x)
+    if module.mode == "gaussian":
+        q, k = x, kv
+    else:
+        q, k = module.theta(x), module.phi(kv)
+    q_c = q.flatten(2)[:, :, _centre(x)]  # (N, Ci)
+    k = k.flatten(2)  # (N, Ci, M)
+    if module.mode in ("embedded_gaussian", "gaussian"):
+        row = torch.softmax(module.scale * torch.einsum("nc,ncm->nm", q_c, k), -1)
+    elif module.mode == "dot_product":
+        row = torch.einsum("nc,ncm->nm", q_c, k) / k.shape[2]
+    else:
+        w_q, w_k = module.concat_project.weight.flatten().chunk(2)
+        row = F.relu((q_c @ w_q)[:, None] + torch.einsum("c,ncm->nm", w_k, k)) / k.shape[2]
+    # each pooled key stands for a cell of input positions: spread its weight evenly over that cell
+    key_index = torch.arange(k.shape[2], device=x.device, dtype=x.dtype).view(1, 1, *kv.shape[2:])
+    key_of = F.interpolate(key_index, size=x.shape[2:], mode="nearest")[0, 0].long()  # (H, W)
+    cell = torch.bincount(key_of.flatten(), minlength=k.shape[2]).to(x.dtype)
+    return row[:, key_of] / cell[key_of]
+
+
+def _position_attention_centre(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """DANet PAM: ``S = softmax_j(B_i . C_j)`` (unscaled) for the centre query ``i``."""
+    q_c = module.query(x).flatten(2)[:, :, _centre(x)]
+    k = module.key(x).flatten(2)
+    return torch.softmax(torch.einsum("nc,ncm->nm", q_c, k), -1).view(x.shape[0], *x.shape[2:])
+
+
+def _criss_cross_centre(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """CCNet: how much each position reaches the centre query through the ``R`` criss-cross passes.
+
+    Each pass spreads a position's attention over its row and column; the map is the product of the
+    passes' attention matrices (the last pass first), read at the centre query: after two passes every
+    position contributes, as the paper argues.
+    """
+    n, _, h, w = x.shape
+    reach = torch.zeros(n, h * w, dtype=x.dtype, device=x.device)
+    reach[:, _centre(x)] = 1.0  # the centre query's weight on each position, so far
+    passes = []
+    for _ in range(module.recurrence):
+        q, k = module.query(x), module.key(x)
+        e_h = torch.einsum("nchw,ncgw->nhwg", q, k).masked_fill(
+            torch.eye(h, dtype=torch.bool, device=x.device)[:, None, :], float("-inf")
+        )
+        e_w = torch.einsum("nchw,nchg->nhwg", q, k)
+        a = torch.softmax(torch.cat([e_h, e_w], -1), -1)
+        a_h, a_w = a[..., :h], a[..., h:]  # (N, H, W, H) over the column, (N, H, W, W) over the row
+        eye_h = torch.eye(h, dtype=x.dtype, device=x.device)
+        eye_w = torch.eye(w, dtype=x.dtype, device=x.device)
+        dense = (  # the same weights as a full (HW x HW) matrix: [i, j] attends to [g, j] and [i, g]
+            a_h[..., None] * eye_w[None, None, :, None, :]
+            + a_w[:, :, :, None, :] * eye_h[None, :, None, :, None]
+        )
+        passes.append(dense.reshape(n, h * w, h * w))
+        x = module.criss_cross(x)
+    for a in reversed(passes):  # the centre's output depends on pass R, which reads pass R-1, ...
+        reach = torch.einsum("nu,nup->np", reach, a)
+    return reach.view(n, h, w)
+
+
 @dataclass(frozen=True)
 class MapSource:
-    """Where a module's spatial map is computed: a submodule (path inside the module) and a reduction."""
+    """Where a module's spatial map comes from: the output of a submodule (path inside the module) and a
+    reduction of it, or, with ``recompute``, a function of the module and its input."""
 
     submodule: str
-    reduce: Callable[[list[torch.Tensor]], torch.Tensor]
+    reduce: Callable[[list[torch.Tensor]], torch.Tensor] | None
     meaning: str
+    recompute: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None = None
+
+
+def _pairwise(function: Callable[[nn.Module, torch.Tensor], torch.Tensor], meaning: str) -> MapSource:
+    return MapSource("", None, meaning, recompute=function)
 
 
 SPATIAL_MAPS: dict[str, MapSource] = {
@@ -60,6 +145,15 @@ SPATIAL_MAPS: dict[str, MapSource] = {
     "coordinate-attention": MapSource("gate", _outer_product, "g^h * g^w, averaged over channels"),
     "rga-spatial": MapSource("W", _sigmoid, "sigmoid of the relation-aware spatial logits"),
     "aff-mscam": MapSource("gate", _channel_mean, "MS-CAM weights, averaged over channels"),
+    "gcnet": MapSource("conv_mask", _softmax_positions, "context weights a = softmax_HW(W_k x)"),
+    "non-local": _pairwise(_non_local_centre, "softmax_j(theta_c . phi_j): the centre query's attention"),
+    "non-local-gaussian": _pairwise(_non_local_centre, "softmax_j(x_c . x_j): the centre query's attention"),
+    "non-local-dot-product": _pairwise(_non_local_centre, "theta_c . phi_j / M: the centre query's affinity"),
+    "non-local-concatenation": _pairwise(
+        _non_local_centre, "ReLU(w^T [theta_c, phi_j]) / M: the centre query's affinity"
+    ),
+    "danet-pam": _pairwise(_position_attention_centre, "S = softmax_j(B_c . C_j) for the centre query"),
+    "ccnet": _pairwise(_criss_cross_centre, "the centre query's attention through R criss-cross passes"),
 }
 """Registry id -> the submodule whose output is its spatial map, verified against each module's forward."""
 
@@ -103,6 +197,14 @@ class AttentionMaps:
         return self
 
     def _watch(self, name: str, module: nn.Module, source: nn.Module, spec: MapSource) -> None:
+        if spec.recompute is not None:
+
+            def recompute(mod, args, output):
+                with torch.no_grad():
+                    self.maps[name] = spec.recompute(mod, args[0].detach()).float().cpu()
+
+            self._handles.append(module.register_forward_hook(recompute))
+            return
         outputs: list[torch.Tensor] = []
 
         def start(mod, args):

@@ -103,3 +103,67 @@ def test_maps_of_a_trained_checkpoint(tmp_path):
     module_id, maps = command.trained_maps(checkpoint, command.sample_image("astronaut"))
     assert module_id == "cbam" and sorted(maps) == ["layer1", "layer2", "layer3", "layer4"]
     assert maps["layer1"].shape == (32, 32)
+
+
+def _centre_index(h: int, w: int) -> int:
+    return (h // 2) * w + w // 2
+
+
+@pytest.mark.parametrize("sub_sample", [False, True])
+def test_non_local_map_is_the_row_of_the_attention_the_module_applies(sub_sample):
+    m = cvattn.create("non-local", channels=8, sub_sample=sub_sample).double().eval()
+    x = torch.randn(2, 8, 6, 8, dtype=torch.float64)
+    kv = torch.nn.functional.max_pool2d(x, 2) if sub_sample else x
+    theta = torch.einsum("oc,nchw->nohw", m.theta.weight[:, :, 0, 0], x) + m.theta.bias[:, None, None]
+    phi = torch.einsum("oc,nchw->nohw", m.phi.weight[:, :, 0, 0], kv) + m.phi.bias[:, None, None]
+    g = torch.einsum("oc,nchw->nohw", m.g.weight[:, :, 0, 0], kv) + m.g.bias[:, None, None]
+    attn = torch.softmax(theta.flatten(2).transpose(1, 2) @ phi.flatten(2) * m.scale, -1)  # (N, HW, M)
+    y = (attn @ g.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(2, -1, 6, 8)
+    torch.testing.assert_close(m(x), m.bn(m.w_z(y)) + x)  # this attn is what the module applies
+    row = attn[:, _centre_index(6, 8)]
+    got = capture(m, x)[""].double()
+    if sub_sample:  # each 2x2 cell shares its pooled key's weight equally
+        expected = row.view(2, 3, 4).repeat_interleave(2, 1).repeat_interleave(2, 2) / 4
+    else:
+        expected = row.view(2, 6, 8)
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_danet_position_map_is_the_row_of_its_attention():
+    m = cvattn.create("danet-pam", channels=16).double().eval()
+    x = torch.randn(1, 16, 5, 7, dtype=torch.float64)
+    q = m.query(x).flatten(2).transpose(1, 2)
+    k = m.key(x).flatten(2)
+    s = torch.softmax(q @ k, -1)  # unscaled, as the module
+    v = m.value(x).flatten(2)
+    torch.testing.assert_close(m(x), m.gamma * (v @ s.transpose(1, 2)).view_as(x) + x)
+    torch.testing.assert_close(
+        capture(m, x)[""].double(), s[:, _centre_index(5, 7)].view(1, 5, 7), atol=1e-6, rtol=1e-5
+    )
+
+
+def test_criss_cross_map_covers_the_cross_after_one_pass_and_everything_after_two():
+    x = torch.randn(1, 16, 7, 9, dtype=torch.float64)
+    one = cvattn.create("ccnet", channels=16, recurrence=1).double().eval()
+    m1 = capture(one, x)[""].double()
+    cross = torch.zeros(7, 9, dtype=torch.bool)
+    cross[3, :] = cross[:, 4] = True
+    assert (m1[0][~cross] == 0).all() and (m1[0][cross] > 0).all()
+    torch.testing.assert_close(m1.sum(), torch.tensor(1.0, dtype=torch.float64))
+    # the centre's output is gamma * sum_p map[p] * value[p] + x[centre]: the map is the weights it used
+    v = one.value(x)[0]
+    centre = one.gamma * (v * m1[0]).sum((1, 2)) + x[0, :, 3, 4]
+    torch.testing.assert_close(one(x)[0, :, 3, 4], centre)
+    two = cvattn.create("ccnet", channels=16, recurrence=2).double().eval()
+    two.load_state_dict(one.state_dict())
+    m2 = capture(two, x)[""]
+    assert (m2 > 0).all()  # two passes reach every position
+    torch.testing.assert_close(m2.sum(), torch.tensor(1.0), atol=1e-5, rtol=0)
+
+
+def test_gcnet_map_is_its_context_weights():
+    m = cvattn.create("gcnet", channels=8).double().eval()
+    x = torch.randn(2, 8, 5, 6, dtype=torch.float64)
+    logits = torch.einsum("c,nchw->nhw", m.conv_mask.weight.flatten(), x) + m.conv_mask.bias
+    expected = torch.softmax(logits.flatten(1), -1).view(2, 5, 6)
+    torch.testing.assert_close(capture(m, x)[""].double(), expected, atol=1e-6, rtol=1e-5)
