@@ -467,8 +467,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
     the SE and CBAM papers) of a randomly initialised ResNet-18/50 for 32 x 32 images, which is trained
     with SGD (momentum 0.9, weight decay 5e-4) and a cosine schedule, then tested for top-1. Records hold
     module, config, seed, epochs, top-1, wall time, images/s, parameters, MACs, hardware, torch version,
-    commit and date; the results file is rewritten after every module. On CUDA: mixed precision and
-    channels_last. A module that fails is reported and recorded with its error; the others still run.
+    commit and date; the results file is rewritten (atomically) after every module, keeping the records
+    of modules not run this time, so a run over a few modules updates an existing table. On CUDA: mixed
+    precision and channels_last. A module that fails is reported and recorded with its error; the others still run.
 
     Multi-GPU (one process per GPU, DistributedDataParallel; gloo on CPU):
         torchrun --nproc-per-node 4 -m scripts evaluate --data cifar10 --data-dir data/ --module cbam
@@ -505,6 +506,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
         print(f"evaluate: {exc.args[0]}", file=sys.stderr)
         return 2
     rank = _distributed()[0]
+    try:
+        earlier = _load_records(args.out)
+    except ValueError as exc:
+        print(f"evaluate: {exc}", file=sys.stderr)
+        return 2
     records: list[dict[str, Any]] = []
     failed = 0
     start = time.perf_counter()
@@ -543,8 +549,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
                     f"{record['macs'] / 1e6:8.1f} M MACs  {record['wall_time_s']:7.1f} s  "
                     f"{record['train_images_per_s'] or 0:8.0f} img/s"
                 )
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+            _save(args.out, earlier, records)
     if rank == 0:
         print(
             f"{len(records) - failed}/{len(records)} run(s) in {time.perf_counter() - start:.1f} s -> {args.out}"
@@ -552,6 +557,35 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return 1 if failed else 0
+
+
+def _load_records(path: Path) -> list[dict[str, Any]]:
+    """The records already in a results file (none when it does not exist)."""
+    if not path.exists():
+        return []
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); fix or remove it, or pass another --out"
+        ) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) and "module" in r for r in records):
+        raise ValueError(
+            f"{path}: not a results file (a JSON list of records with a 'module'); pass another --out"
+        )
+    return records
+
+
+def _save(path: Path, earlier: list[dict[str, Any]], records: list[dict[str, Any]]) -> None:
+    """Write the results file atomically: the earlier records, each replaced by this run's record of the
+    same module when there is one, then this run's records of new modules."""
+    new = {r["module"]: r for r in records}
+    merged = [new.pop(r["module"], r) for r in earlier]
+    merged += [r for r in records if r["module"] in new]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -168,6 +168,19 @@ def test_command_writes_results_and_reports_missing_data(cifar_dir, tmp_path, ca
     )
     assert "data_batch_1" in capsys.readouterr().err
     assert evaluate.main(["--module", "squeeze-excite", "--out", str(out)]) == 2
+    # a later run over one module replaces that module's record and keeps the others
+    before = json.loads(out.read_text())
+    rest = argv[3:]  # everything after "--module none cbam"
+    assert evaluate.main(["--module", "se", *rest]) == 0
+    after = json.loads(out.read_text())
+    assert [r["module"] for r in after] == ["none", "cbam", "se"]
+    assert after[:2] == before
+    assert evaluate.main(["--module", "cbam", "--seed", "1", *rest]) == 0
+    again = json.loads(out.read_text())
+    assert [r["module"] for r in again] == ["none", "cbam", "se"] and again[1]["seed"] == 1
+    out.write_text("{not json")
+    assert evaluate.main(argv) == 2
+    assert "not valid JSON" in capsys.readouterr().err and out.read_text() == "{not json"
 
 
 def test_digits_is_the_embedded_default():
