@@ -60,19 +60,38 @@ class CrissCrossAttention(nn.Module):
         self.gamma = nn.Parameter(torch.zeros(1) if zero_init else torch.full((1,), 0.1))
 
     def criss_cross(self, x: torch.Tensor) -> torch.Tensor:
-        """One criss-cross pass."""
+        """One criss-cross pass, as batched matrix products over the columns and over the rows."""
         q, k, v = self.query(x), self.key(x), self.value(x)
-        h = x.shape[2]
-        e_h = torch.einsum("nchw,ncgw->nhwg", q, k)  # energies along the column: (N, H, W, H)
+        n, c, h, w = v.shape
+        ck = q.shape[1]
+        # energies along each column: for every (n, j), (H, C') x (C', H)
+        q_col = q.permute(0, 3, 2, 1).reshape(n * w, h, ck)
+        k_col = k.permute(0, 3, 1, 2).reshape(n * w, ck, h)
+        e_h = torch.bmm(q_col, k_col).view(n, w, h, h).permute(0, 2, 1, 3)  # (N, H, W, H)
         self_mask = torch.eye(h, dtype=torch.bool, device=x.device)[
             :, None, :
         ]  # u itself, counted in the row only
         e_h = e_h.masked_fill(self_mask, float("-inf"))
-        e_w = torch.einsum("nchw,nchg->nhwg", q, k)  # energies along the row: (N, H, W, W)
+        # energies along each row: for every (n, i), (W, C') x (C', W)
+        q_row = q.permute(0, 2, 3, 1).reshape(n * h, w, ck)
+        k_row = k.permute(0, 2, 1, 3).reshape(n * h, ck, w)
+        e_w = torch.bmm(q_row, k_row).view(n, h, w, w)  # (N, H, W, W)
         a = torch.softmax(torch.cat([e_h, e_w], -1), -1)  # one softmax over H + W
         a_h, a_w = a[..., :h], a[..., h:]
-        out = torch.einsum("nhwg,ncgw->nchw", a_h, v) + torch.einsum("nhwg,nchg->nchw", a_w, v)
-        return self.gamma * out + x
+        # aggregate values: column part (C, H_g) x (H_g, H_i) per (n, j), row part (C, W_g) x (W_g, W_j) per (n, i)
+        v_col = v.permute(0, 3, 1, 2).reshape(n * w, c, h)
+        out_h = (
+            torch.bmm(v_col, a_h.permute(0, 2, 3, 1).reshape(n * w, h, h))
+            .view(n, w, c, h)
+            .permute(0, 2, 3, 1)
+        )
+        v_row = v.permute(0, 2, 1, 3).reshape(n * h, c, w)
+        out_w = (
+            torch.bmm(v_row, a_w.permute(0, 1, 3, 2).reshape(n * h, w, w))
+            .view(n, h, c, w)
+            .permute(0, 2, 1, 3)
+        )
+        return self.gamma * (out_h + out_w) + x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
