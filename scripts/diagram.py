@@ -762,6 +762,17 @@ def cache_key(module_id: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
+def is_cached(module_id: str, cache_dir: Path | str = DEFAULT_CACHE) -> bool:
+    """Whether ``<cache_dir>/<id>.svg`` exists and was drawn for the current :func:`cache_key`."""
+    cache_dir = Path(cache_dir)
+    path, key_path = cache_dir / f"{module_id}.svg", cache_dir / f"{module_id}.svg.sha256"
+    return (
+        path.exists()
+        and key_path.exists()
+        and key_path.read_text(encoding="utf-8").strip() == cache_key(module_id)
+    )
+
+
 def cached_svg(module_id: str, cache_dir: Path | str = DEFAULT_CACHE) -> Path:
     """Path of ``<cache_dir>/<id>.svg``, redrawn only when :func:`cache_key` changed.
 

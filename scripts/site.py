@@ -45,33 +45,87 @@ def load_costs_data() -> dict:
 
 def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     """SVGs for the module pages: the data-flow diagram of every module (drawn from the code, cached by a
-    hash of its source and configuration), its scaling plot, and the overview's cost chart."""
+    hash of its source and configuration), its scaling plot, and the overview's cost chart.
+
+    What is not cached yet is drawn first, by two worker processes when there is enough of it (a clean
+    build draws about two hundred figures); then every figure is read from the caches.
+    """
     from . import diagram
 
+    plots: dict[str, tuple] = {}
+    for module_id in module_ids:
+        scaling = costs["modules"].get(module_id, {}).get("scaling")
+        if scaling and scaling.get("resolutions"):
+            plots[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = ("plot_scaling", scaling)
+    plots[f"{render.GENERATED_DIR}/modules-cost.svg"] = ("plot_comparison", costs, module_ids)
+    _fill_caches(
+        [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE)],
+        [args for args in plots.values() if not _plot_path(*args).exists()],
+    )
     assets: dict[str, str] = {}
     for module_id in module_ids:
         svg = diagram.cached_svg(module_id, DIAGRAM_CACHE)
         assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
-        scaling = costs["modules"].get(module_id, {}).get("scaling")
-        if scaling and scaling.get("resolutions"):
-            assets[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = cached_plot("plot_scaling", scaling)
-    assets[f"{render.GENERATED_DIR}/modules-cost.svg"] = cached_plot("plot_comparison", costs, module_ids)
+    for rel, args in plots.items():
+        assets[rel] = cached_plot(*args)
     return assets
+
+
+PARALLEL_MIN_FIGURES = 12
+"""Below this many figures to draw, starting worker processes (each imports torch) costs more than it saves."""
+
+
+def _draw_diagram(module_id: str) -> None:
+    from . import diagram
+
+    diagram.cached_svg(module_id, DIAGRAM_CACHE)
+
+
+def _draw_plot(args: tuple) -> None:
+    cached_plot(*args)
+
+
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one core per worker process
+
+
+def _fill_caches(diagram_ids: list[str], plot_args: list[tuple]) -> None:
+    """Draw the missing diagrams and plots into their caches, in parallel when it pays."""
+    workers = min(2, os.cpu_count() or 1)
+    if workers < 2 or len(diagram_ids) + len(plot_args) < PARALLEL_MIN_FIGURES:
+        return  # drawn one by one, on first use
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": the parent may already run torch's thread pool, which a forked child must not inherit
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+        jobs = [pool.submit(_draw_diagram, i) for i in diagram_ids]
+        jobs += [pool.submit(_draw_plot, args) for args in plot_args]
+        for job in jobs:
+            job.result()  # re-raises a worker's error here
 
 
 PLOT_CACHE = ROOT / ".cache" / "plots"
 
 
-def cached_plot(name: str, *args) -> str:
-    """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and scripts/costs.py are
-    unchanged; costs.py (and torch) is imported only to draw a plot that is not cached."""
+def _plot_path(name: str, *args) -> Path:
+    """Cache file of ``scripts.costs.<name>(*args)``: keyed by the arguments and scripts/costs.py."""
     import json
 
     source = (Path(__file__).parent / "costs.py").read_bytes()
     key = hashlib.sha256(
         name.encode() + source + json.dumps(args, sort_keys=True, default=str).encode()
     ).hexdigest()
-    path = PLOT_CACHE / f"{key}.svg"
+    return PLOT_CACHE / f"{key}.svg"
+
+
+def cached_plot(name: str, *args) -> str:
+    """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and scripts/costs.py are
+    unchanged; costs.py (and torch) is imported only to draw a plot that is not cached."""
+    path = _plot_path(name, *args)
     if path.exists():
         return path.read_text(encoding="utf-8")
     from . import costs
