@@ -54,7 +54,9 @@ def assert_inert(html: str):
     for tag, attrs in parser.found:
         assert tag not in ("script", "iframe", "object", "embed"), (tag, attrs)
         if tag == "img":  # only the site's own generated figures
-            assert re.fullmatch(r"(\.\./)?(diagrams|scaling)/[a-z0-9-]+\.svg|modules-cost\.svg", attrs.get("src", "")), attrs
+            assert re.fullmatch(
+                r"(\.\./)?(diagrams|scaling)/[a-z0-9-]+\.svg|modules-cost\.svg", attrs.get("src", "")
+            ), attrs
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
         for name in ("href", "src"):
             assert not (attrs.get(name) or "").strip().lower().startswith("javascript:"), (tag, attrs)

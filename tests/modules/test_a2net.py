@@ -13,9 +13,10 @@ def test_parameter_count_closed_form():
 def test_gather_distribute_matches_loops():
     m = cvattn.create("a2net", channels=8, c_m=3, c_n=2).double()
     x = torch.randn(1, 8, 3, 4, dtype=torch.float64)
-    conv = lambda layer: (
-        torch.einsum("oc,nchw->nohw", layer.weight[:, :, 0, 0], x) + layer.bias[:, None, None]
-    )  # noqa: E731
+
+    def conv(layer):
+        return torch.einsum("oc,nchw->nohw", layer.weight[:, :, 0, 0], x) + layer.bias[:, None, None]
+
     A, B, V = conv(m.phi)[0].flatten(1), conv(m.theta)[0].flatten(1), conv(m.rho)[0].flatten(1)
     B = B.exp() / B.exp().sum(1, keepdim=True)
     V = V.exp() / V.exp().sum(0, keepdim=True)

@@ -1,6 +1,7 @@
-import cvattn
 import torch
 import torch.nn.functional as F
+
+import cvattn
 
 
 def _count(cin, cout, k, dk, dv, nh, relative, max_size=64):

@@ -1,7 +1,8 @@
 import math
 
-import cvattn
 import torch
+
+import cvattn
 from cvattn.blocks.borderdet import _boxes_from_distances, border_align
 
 

@@ -30,7 +30,10 @@ def _reference(m, x):
     ch, sp = m.channel_gate, m.spatial_gate
     w0, b0 = ch.fc1.weight.flatten(1), ch.fc1.bias
     w1, b1 = ch.fc2.weight.flatten(1), ch.fc2.bias
-    mlp = lambda v: F.relu(v @ w0.T + b0) @ w1.T + b1  # noqa: E731
+
+    def mlp(v):
+        return F.relu(v @ w0.T + b0) @ w1.T + b1
+
     avg = torch.stack([x[:, c].reshape(x.shape[0], -1).mean(1) for c in range(x.shape[1])], 1)
     mx = torch.stack([x[:, c].reshape(x.shape[0], -1).max(1).values for c in range(x.shape[1])], 1)
     x1 = x * torch.sigmoid(mlp(avg) + mlp(mx))[:, :, None, None]

@@ -13,9 +13,10 @@ def test_parameter_counts_closed_form():
 def test_pam_matches_explicit_softmax_attention():
     m = cvattn.create("danet-pam", channels=16).double().eval()
     x = torch.randn(2, 16, 5, 6, dtype=torch.float64)
-    proj = lambda conv: (
-        torch.einsum("oc,ncp->nop", conv.weight[:, :, 0, 0], x.flatten(2)) + conv.bias[:, None]
-    )  # noqa: E731
+
+    def proj(conv):
+        return torch.einsum("oc,ncp->nop", conv.weight[:, :, 0, 0], x.flatten(2)) + conv.bias[:, None]
+
     b, c, d = proj(m.query), proj(m.key), proj(m.value)
     s = torch.softmax(torch.einsum("nci,ncj->nij", b, c), -1)  # S_ij, unscaled
     torch.testing.assert_close(s.sum(-1), torch.ones(2, 30, dtype=torch.float64))

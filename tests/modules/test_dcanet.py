@@ -26,7 +26,10 @@ def test_matches_independent_reference_and_chains():
     x = torch.randn(3, 16, 5, 6, dtype=torch.float64)
     prev = torch.randn(3, 8, 1, 1, dtype=torch.float64)
     lin1, lin2 = m.fc[0], m.fc[2]
-    se = lambda v: torch.sigmoid(F.relu(v @ lin1.weight.T + lin1.bias) @ lin2.weight.T + lin2.bias)  # noqa: E731
+
+    def se(v):
+        return torch.sigmoid(F.relu(v @ lin1.weight.T + lin1.bias) @ lin2.weight.T + lin2.bias)
+
     g = torch.stack([x[:, c].sum((1, 2)) / 30 for c in range(16)], 1)
     p = F.relu(_ln(prev.flatten(1) @ m.att_fc[0].weight.T + m.att_fc[0].bias, m.att_fc[1]))
     w = m.connect.weight.flatten()

@@ -14,9 +14,10 @@ def test_equals_its_reordered_quadratic_form():
     """rho_q(Q)(rho_k(K)^T V) equals (rho_q(Q)^T rho_k(K)) V, computed here per position with loops."""
     m = cvattn.create("efficient-attention", channels=8, heads=2).double()
     x = torch.randn(1, 8, 3, 3, dtype=torch.float64)
-    conv = lambda layer: (
-        torch.einsum("oc,nchw->nohw", layer.weight[:, :, 0, 0], x)[0].flatten(1) + layer.bias[:, None]
-    )  # noqa: E731
+
+    def conv(layer):
+        return torch.einsum("oc,nchw->nohw", layer.weight[:, :, 0, 0], x)[0].flatten(1) + layer.bias[:, None]
+
     K, Q, V = conv(m.keys), conv(m.queries), conv(m.values)
     out = torch.zeros(4, 9, dtype=torch.float64)
     for h in range(2):

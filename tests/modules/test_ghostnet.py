@@ -21,12 +21,12 @@ def test_ghosts_are_depthwise_maps_of_the_intrinsic_ones():
     m = cvattn.create("ghostnet", in_channels=8, out_channels=11, ratio=3).double().eval()
     x = torch.randn(2, 8, 9, 7, dtype=torch.float64)
     p, c = m.primary_conv, m.cheap_operation
-    bn = lambda b, t: (
-        (t - b.running_mean[:, None, None])
-        / torch.sqrt(b.running_var[:, None, None] + b.eps)
-        * b.weight[:, None, None]
-        + b.bias[:, None, None]
-    )  # noqa: E731
+
+    def bn(b, t):
+        return (t - b.running_mean[:, None, None]) / torch.sqrt(
+            b.running_var[:, None, None] + b.eps
+        ) * b.weight[:, None, None] + b.bias[:, None, None]
+
     intrinsic = F.relu(bn(p.bn, F.conv2d(x, p.conv.weight)))
     ghosts = F.relu(bn(c.bn, F.conv2d(intrinsic, c.conv.weight, padding=1, groups=4)))
     expected = torch.cat([intrinsic, ghosts], 1)[:, :11]

@@ -1,5 +1,6 @@
-import cvattn
 import torch
+
+import cvattn
 
 
 def test_parameter_count_closed_form():

@@ -13,7 +13,9 @@ IDS = {
 
 
 def closed_form(c, ci, mode):
-    conv = lambda i, o, bias=True: i * o + (o if bias else 0)  # noqa: E731
+    def conv(i, o, bias=True):
+        return i * o + (o if bias else 0)
+
     n = conv(c, ci)  # g
     if mode != "gaussian":
         n += 2 * conv(c, ci)  # theta, phi

@@ -1,5 +1,6 @@
-import cvattn
 import torch
+
+import cvattn
 
 
 def _count(c, k, d):

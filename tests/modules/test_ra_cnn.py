@@ -1,7 +1,8 @@
 import math
 
-import cvattn
 import torch
+
+import cvattn
 from cvattn.attention.ra_cnn import _boxcar_crop_zoom
 
 
@@ -29,7 +30,10 @@ def test_crop_matches_loop_reference():
     tx, ty, tl, k, out = 5.3, 4.1, 2.7, 10.0, 5
     box = torch.tensor([[tx, ty, tl]], dtype=torch.float64)
     got = _boxcar_crop_zoom(img, box, out, k)[0]
-    h = lambda z: 1 / (1 + math.exp(-k * z))  # noqa: E731
+
+    def h(z):
+        return 1 / (1 + math.exp(-k * z))
+
     masked = img[0].clone()
     for i in range(9):
         for j in range(11):

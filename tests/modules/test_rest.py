@@ -1,6 +1,7 @@
-import cvattn
 import torch
 import torch.nn.functional as F
+
+import cvattn
 
 
 def _count(c, h, s):

@@ -1,6 +1,7 @@
-import cvattn
 import pytest
 import torch
+
+import cvattn
 
 
 def _cna(i, o):

@@ -13,12 +13,12 @@ def test_parameter_count_closed_form():
 def test_matches_official_per_subspace_loop():
     m = cvattn.create("ulsam", channels=8, num_splits=2).double().eval()
     x = torch.randn(2, 8, 5, 6, dtype=torch.float64)
-    bn = lambda b, t, sl: (
-        (t - b.running_mean[sl, None, None])
-        / torch.sqrt(b.running_var[sl, None, None] + b.eps)
-        * b.weight[sl, None, None]
-        + b.bias[sl, None, None]
-    )  # noqa: E731
+
+    def bn(b, t, sl):
+        return (t - b.running_mean[sl, None, None]) / torch.sqrt(
+            b.running_var[sl, None, None] + b.eps
+        ) * b.weight[sl, None, None] + b.bias[sl, None, None]
+
     outs = []
     for s in range(2):
         sl = slice(4 * s, 4 * s + 4)
