@@ -151,3 +151,18 @@ class BatchNormAnyBatch2d(nn.BatchNorm2d):
             self.momentum,
             self.eps,
         )
+
+
+def match_memory_format(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``out`` laid out as ``like``: channels_last when ``like`` is a channels_last 4-D tensor, else contiguous.
+
+    Attention computed on token sequences ends in a transpose, whose result is a strided view; handed on
+    as it is, the odd strides reach the next layers (and their gradients), which then run slow paths,
+    and oneDNN's 1x1-convolution weight gradient has crashed on such a layout. One copy here avoids that.
+    While ``torch.fx`` traces, the result is plain contiguous.
+    """
+    if isinstance(like, fx.Proxy):
+        return out.contiguous()
+    if like.dim() == 4 and not like.is_contiguous() and like.is_contiguous(memory_format=torch.channels_last):
+        return out.contiguous(memory_format=torch.channels_last)
+    return out.contiguous()

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input
+from ..layers import check_input, match_memory_format
 
 
 @register("ccnet", kind="attention", inputs=(64, 14, 14), channels=64)
@@ -91,7 +91,7 @@ class CrissCrossAttention(nn.Module):
             .view(n, h, c, w)
             .permute(0, 2, 1, 3)
         )
-        return self.gamma * (out_h + out_w) + x
+        return self.gamma * match_memory_format(out_h + out_w, x) + x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)

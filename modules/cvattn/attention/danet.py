@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input
+from ..layers import check_input, match_memory_format
 
 
 def _gamma(zero_init: bool) -> nn.Parameter:
@@ -66,7 +66,7 @@ class PositionAttention(nn.Module):
         k = self.key(x).flatten(2).transpose(1, 2)  # (N, HW, C/8)
         v = self.value(x).flatten(2).transpose(1, 2)  # (N, HW, C)
         e = F.scaled_dot_product_attention(q, k, v, scale=1.0)  # S D: (N, HW, C)
-        return self.gamma * e.transpose(1, 2).reshape(x.shape) + x
+        return self.gamma * match_memory_format(e.transpose(1, 2).reshape(x.shape), x) + x
 
 
 @register("danet-cam", kind="attention", inputs=(64, 14, 14), channels=64)
@@ -111,4 +111,4 @@ class ChannelAttention(nn.Module):
         energy = q @ q.transpose(1, 2)  # A = X X^T: (N, C, C)
         energy = energy.max(-1, keepdim=True)[0] - energy  # official: max minus energy
         attn = torch.softmax(energy, -1)
-        return self.gamma * (attn @ q).reshape(x.shape) + x
+        return self.gamma * match_memory_format((attn @ q).reshape(x.shape), x) + x

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input
+from ..layers import LayerType, check_input, match_memory_format
 
 
 @register("fpt-self", kind="attention", inputs=(64, 16, 16), channels=64)
@@ -101,7 +101,7 @@ class FPTSelfTransformer(nn.Module):
         )
         out = (out * pi.unsqueeze(-1)).sum(1)  # sum_i pi_i A_i v: (B', N, d_v)
         out = out.transpose(1, 2).reshape(x.size(0), self.num_heads * self.dv, x.shape[2], x.shape[3])
-        return self.norm(self.conv_out(out)) + x
+        return self.norm(self.conv_out(match_memory_format(out, x))) + x
 
 
 @register("fpt-grounding", kind="fusion", inputs=((64, 16, 16), (64, 8, 8)), channels=64)
@@ -174,7 +174,7 @@ class FPTGroundingTransformer(nn.Module):
             bias = -k.square().sum(-1).unsqueeze(1)  # (N, 1, hw)
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=2.0)
         out = out.transpose(1, 2).reshape(x.size(0), -1, x.shape[2], x.shape[3])
-        return self.norm(self.W_z(out))
+        return self.norm(self.W_z(match_memory_format(out, x)))
 
 
 @register(

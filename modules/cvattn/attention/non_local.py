@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input
+from ..layers import LayerType, check_input, match_memory_format
 
 MODES = ("embedded_gaussian", "gaussian", "dot_product", "concatenation")
 
@@ -122,4 +122,4 @@ class NonLocal2d(nn.Module):
             f = F.relu((q @ w_q)[:, :, None] + (k @ w_k)[:, None, :]) / k.size(1)  # (N, HW, M)
             y = f @ g
         y = y.transpose(1, 2).reshape(n, self.inter_channels, h, w)  # (N, Ci, H, W)
-        return self.bn(self.w_z(y)) + x
+        return self.bn(self.w_z(match_memory_format(y, x))) + x

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input
+from ..layers import LayerType, check_input, match_memory_format
 
 
 @register("rest", kind="attention", inputs=(64, 14, 14), channels=64, num_heads=2, sr_ratio=4)
@@ -89,11 +89,15 @@ class EMSA(nn.Module):
             tokens = self.sr_norm(self.sr(x).flatten(2).transpose(1, 2))  # reduced: (N, HW/s^2, C)
         k, v = self.kv(tokens).reshape(n, -1, 2, h, c // h).permute(2, 0, 3, 1, 4)  # 2 x (N, h, HW', d)
         if self.apply_transform:
-            logits = self.transform_conv(torch.matmul(q, k.transpose(-2, -1)) * self.scale)  # mix heads
+            logits = torch.matmul(q, k.transpose(-2, -1)) * self.scale  # (N, h, HW, HW')
+            # mix the heads: the 1x1 conv's weights as one small matrix product over the head axis (as a
+            # conv on CPU it is slow, and oneDNN's 1x1 weight gradient crashes for some batch sizes)
+            w, b = self.transform_conv.weight.flatten(1), self.transform_conv.bias
+            logits = (w @ logits.flatten(2)).view_as(logits) + b[:, None, None]
             attn = self.dropout(self.transform_norm(logits.softmax(dim=-1)))
             y = torch.matmul(attn, v)  # (N, h, HW, d)
         else:
             drop = self.attn_drop if self.training else 0.0
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)
         y = self.proj(y.transpose(1, 2).reshape(n, -1, c))  # (N, HW, C)
-        return y.transpose(1, 2).reshape(x.shape)
+        return match_memory_format(y.transpose(1, 2).reshape(x.shape), x)

@@ -67,11 +67,23 @@ class SelectiveKernel(nn.Module):
             groups //= 2
         d = max(channels // reduction, min_dim)
         self.convs = nn.ModuleList(
-            ConvNormAct(channels, channels, 3, dilation=m + 1, groups=groups, norm_layer=norm_layer, act_layer=act_layer)
+            ConvNormAct(
+                channels,
+                channels,
+                3,
+                dilation=m + 1,
+                groups=groups,
+                norm_layer=norm_layer,
+                act_layer=act_layer,
+            )
             for m in range(branches)
         )
-        fc_norm = BatchNormAnyBatch2d if norm_layer is nn.BatchNorm2d else norm_layer  # BN on one pooled sample
-        self.fc = nn.Sequential(nn.Conv2d(channels, d, 1, bias=False), fc_norm(d), create_act(act_layer, inplace=True))
+        fc_norm = (
+            BatchNormAnyBatch2d if norm_layer is nn.BatchNorm2d else norm_layer
+        )  # BN on one pooled sample
+        self.fc = nn.Sequential(
+            nn.Conv2d(channels, d, 1, bias=False), fc_norm(d), create_act(act_layer, inplace=True)
+        )
         self.select = nn.Conv2d(d, channels * branches, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,5 +91,7 @@ class SelectiveKernel(nn.Module):
         u = torch.stack([conv(x) for conv in self.convs], 1)  # split: (N, M, C, H, W)
         s = u.sum(1).mean((2, 3), keepdim=True)  # fuse: (N, C, 1, 1)
         z = self.fc(s)  # (N, d, 1, 1)
-        a = self.select(z).reshape(x.size(0), self.branches, self.channels, 1, 1).softmax(1)  # select: (N, M, C, 1, 1)
+        a = (
+            self.select(z).reshape(x.size(0), self.branches, self.channels, 1, 1).softmax(1)
+        )  # select: (N, M, C, 1, 1)
         return (a * u).sum(1)
