@@ -171,7 +171,10 @@ PAIRS: list[Pair] = [
         "epsanet",
         "fightingcv",
         FCV + "PSA:PSA",
-        lambda P, c: (cvattn.create("epsanet", in_channels=c, out_channels=c), P(channel=c, reduction=4, S=4)),
+        lambda P, c: (
+            cvattn.create("epsanet", in_channels=c, out_channels=c),
+            P(channel=c, reduction=4, S=4),
+        ),
     ),
     Pair(
         "ccnet",
