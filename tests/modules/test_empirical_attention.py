@@ -117,3 +117,11 @@ def test_registered_defaults_follow_mmcv():
     assert m.head_dim == 28 and m.position_embedding_dim == 256
     assert cvattn.create("empirical-attention", channels=256, zero_init=True).gamma.item() == 0.0
     assert cvattn.create("empirical-attention-0010", channels=256).query_conv is None
+
+
+def test_narrow_input_gets_one_channel_per_head():
+    m = cvattn.create("empirical-attention", channels=8)
+    assert m.num_heads == 8 and m.head_dim == 1
+    x = torch.randn(2, 8, 9, 7)
+    assert m(x).shape == x.shape
+    assert cvattn.create("empirical-attention", channels=256).num_heads == 9

@@ -90,7 +90,8 @@ class GeneralizedAttention(nn.Module):
         channels: input channels ``C``.
         spatial_range: attend only to keys within this many pixels (-1: all, the default).
         num_heads: number of heads; each has ``C // num_heads`` channels (9, the official default;
-            mmdetection's configs pass 8).
+            mmdetection's configs pass 8). Lowered to ``C`` when there are fewer channels than heads (a
+            narrow network), where mmcv would build heads of zero width.
         position_embedding_dim: width of the sinusoidal embeddings of both axes together, a multiple of 4
             (-1: ``C``, the default).
         position_magnitude: multiplier of the coordinate offsets (1).
@@ -139,6 +140,7 @@ class GeneralizedAttention(nn.Module):
         super().__init__()
         if len(attention_type) != 4 or set(attention_type) - {"0", "1"} or "1" not in attention_type:
             raise ValueError(f"attention_type must be four binary digits, not all 0, got {attention_type!r}")
+        num_heads = min(num_heads, channels)  # every head needs at least one channel
         self.channels, self.num_heads, self.attention_type = channels, num_heads, attention_type
         self.spatial_range, self.position_magnitude = spatial_range, position_magnitude
         self.kv_stride, self.q_stride = kv_stride, q_stride
