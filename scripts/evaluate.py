@@ -448,6 +448,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="ID.OPTION=VALUE", dest="settings")
 
 
 def module_ids(selection: list[str]) -> list[str]:
@@ -458,6 +459,34 @@ def module_ids(selection: list[str]) -> list[str]:
     for item in selection:
         ids += ["none", *cvattn.list_modules("attention")] if item == "all-attention" else [item]
     return list(dict.fromkeys(ids))
+
+
+def parse_settings(settings: list[str], ids: list[str]) -> dict[str, dict[str, Any]]:
+    """``["performer.num_heads=1", ...]`` -> ``{"performer": {"num_heads": 1}}``, checked against the
+    selected ids and each module's constructor."""
+    import inspect
+
+    import cvattn
+
+    out: dict[str, dict[str, Any]] = {}
+    for item in settings:
+        target, sep, raw = item.partition("=")
+        id, dot, option = target.rpartition(".")
+        if not sep or not dot or not id or not option:
+            raise ValueError(f"--set {item!r}: expected ID.OPTION=VALUE, e.g. performer.num_heads=1")
+        if id not in ids or id == "none":
+            raise ValueError(f"--set {item!r}: module {id!r} is not among the modules of this run")
+        parameters = inspect.signature(cvattn.get_spec(id).cls).parameters
+        if option not in parameters:
+            raise ValueError(
+                f"--set {item!r}: {id} has no option {option!r}; it takes {', '.join(parameters)}"
+            )
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(id, {})[option] = value
+    return out
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
@@ -493,6 +522,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
         --resume              continue from the checkpoints in --checkpoint-dir
         --out FILE            results JSON (default: docs/data/evaluation.json)
         --no-progress         no progress bar
+        --set ID.OPTION=VALUE a constructor option of one module, e.g. performer.num_heads=1 (VALUE is
+                              read as JSON, else as a string; repeatable; stored in the record's
+                              config.module_kwargs)
     """
     import cvattn
 
@@ -504,6 +536,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
                 cvattn.get_spec(id)
     except KeyError as exc:
         print(f"evaluate: {exc.args[0]}", file=sys.stderr)
+        return 2
+    try:
+        module_kwargs = parse_settings(args.settings, ids)
+    except ValueError as exc:
+        print(f"evaluate: {exc}", file=sys.stderr)
         return 2
     rank = _distributed()[0]
     try:
@@ -531,6 +568,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
             checkpoint_dir=args.checkpoint_dir,
             resume=args.resume,
             progress=not args.no_progress,
+            module_kwargs=module_kwargs.get(id, {}),
         )
         try:
             record = run(config)

@@ -242,3 +242,20 @@ def test_two_process_ddp_with_gloo(cifar_dir, tmp_path):
     (record,) = json.loads(out.read_text())
     assert record["config"]["processes"] == 2 and record["hardware"]["processes"] == 2
     assert 0 <= record["top1"] <= 100
+
+
+def test_module_options_are_parsed_and_checked():
+    ids = ["none", "performer", "se"]
+    assert evaluate.parse_settings(
+        ["performer.num_heads=1", "performer.num_features=64", "se.gate_layer=sigmoid"], ids
+    ) == {
+        "performer": {"num_heads": 1, "num_features": 64},
+        "se": {"gate_layer": "sigmoid"},
+    }
+    for bad, message in [
+        ("performer.num_heads", "expected ID.OPTION=VALUE"),
+        ("cbam.reduction=4", "not among the modules"),
+        ("performer.heads=1", "has no option 'heads'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            evaluate.parse_settings([bad], ids)
