@@ -127,6 +127,9 @@ def harness_table(catalog: Catalog, results: list[dict[str, Any]], lang: str, de
             render.link(render.text(paper.title), render.paper_href(paper, lang, depth)) if paper else "—"
         )
         module = L["none"] if r["module"] == "none" else f"`{r['module']}`"
+        options = c.get("module_kwargs") or {}
+        if options:  # a run with non-default options says so (e.g. `performer` num_heads=1)
+            module += " " + ", ".join(f"`{k}={json.dumps(v)}`" for k, v in sorted(options.items()))
         network = f"{c.get('arch', '')} w{c.get('width', '')}"
         hw = r.get("hardware", {})
         machine = (

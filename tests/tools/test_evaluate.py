@@ -259,3 +259,25 @@ def test_module_options_are_parsed_and_checked():
     ]:
         with pytest.raises(ValueError, match=message):
             evaluate.parse_settings([bad], ids)
+
+
+def test_leaderboard_rows_show_non_default_options_and_failures():
+    from scripts import leaderboard
+    from scripts.catalog import load_or_raise
+
+    base = {"config": {"data": "digits", "arch": "resnet18", "width": 8}, "params": 2e5, "macs": 9e6}
+    results = [
+        {**base, "module": "se", "top1": 70.0},
+        {
+            **base,
+            "module": "performer",
+            "top1": 80.0,
+            "config": {**base["config"], "module_kwargs": {"num_heads": 1}},
+        },
+        {"module": "cbam", "config": base["config"], "error": "RuntimeError: boom"},
+    ]
+    table = leaderboard.harness_table(load_or_raise(), results, "en")
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["performer", "se", "cbam"]  # by top-1, failures last
+    assert "`num_heads=1`" in rows[0] and "`num_heads" not in rows[1]
+    assert "80.00" in rows[0] and leaderboard.LABELS["en"]["failed"] in rows[2]
