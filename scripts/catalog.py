@@ -48,6 +48,19 @@ Url = Annotated[
 ]
 Text = Annotated[str, AfterValidator(_strip_nonempty), Field(min_length=1)]
 
+# CJK ideographs, kana, CJK and full-width punctuation: Chinese is written without spaces between them
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+
+
+def _join_cjk_lines(value: str) -> str:
+    """Drop the spaces that YAML's folded style (``>-``) puts where a Chinese text was broken across lines:
+    between two CJK characters a line break means nothing. Spaces beside Latin words and digits stay."""
+    return _SPACE_BETWEEN_CJK.sub("", value)
+
+
+ChineseText = Annotated[Text, AfterValidator(_join_cjk_lines)]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,7 +70,10 @@ class Bilingual(_Strict):
     """A text in English and Chinese."""
 
     en: Text = Field(description="English text")
-    zh: Text = Field(description="Chinese text (written, not machine-translated)")
+    zh: ChineseText = Field(
+        description="Chinese text (written, not machine-translated); line breaks between Chinese characters "
+        "are dropped, so a folded block (>-) may break lines anywhere"
+    )
 
 
 class Implementation(_Strict):

@@ -158,3 +158,16 @@ def test_validate_command_exits_nonzero_and_writes_nothing(tmp_path):
     assert result.returncode == 1
     assert "venue: unknown venue 'nope'" in result.stderr and "nothing was written" in result.stderr
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_folded_chinese_text_loses_the_spaces_of_its_line_breaks():
+    import yaml
+
+    from scripts.catalog import Bilingual
+
+    folded = yaml.safe_load(
+        "zh: >-\n  第一行写到这里，\n  第二行接着写 ResNet-50 的结果。\nen: >-\n  one\n  two\n"
+    )
+    text = Bilingual(**folded)
+    assert text.zh == "第一行写到这里，第二行接着写 ResNet-50 的结果。"  # spaces beside Latin words stay
+    assert text.en == "one two"
