@@ -24,6 +24,7 @@ LABELS = {
             "every residual block (before the addition), trained with SGD and a cosine schedule. Hardware, "
             "date and commit of each run are in the data file."
         ),
+        "smoke_title": "Smoke benchmark",
         "smoke": (
             "**Smoke benchmark, not a ranking.** The digits runs train a narrow network for a few epochs on "
             "scikit-learn's 1,437 training images of 8 × 8 digits (resized to 32 × 32) and test on 360: "
@@ -66,6 +67,7 @@ LABELS = {
             "由 `python -m scripts evaluate` 测得：随机初始化的 CIFAR ResNet，模块插入每个残差块（相加之前），"
             "用 SGD 与余弦学习率训练。每次运行的硬件、日期和提交见数据文件。"
         ),
+        "smoke_title": "冒烟测试",
         "smoke": (
             "**冒烟测试，不是排名。** digits 结果只用 scikit-learn 自带的 1,437 张 8 × 8 手写数字"
             "（放大到 32 × 32）训练一个窄网络几个 epoch，并在 360 张上测试：一两个点的差别只是噪声。"
@@ -182,7 +184,7 @@ def leaderboard_markdown(catalog: Catalog, results: list[dict[str, Any]], lang: 
     L = LABELS[lang]
     out = [f"## {L['harness']}\n\n{L['harness_intro']}\n\n"]
     if any(r.get("config", {}).get("data") == "digits" for r in results):
-        out.append(f"!!! warning\n\n    {L['smoke']}\n\n")
+        out.append(f'!!! warning "{L["smoke_title"]}"\n\n    {L["smoke"]}\n\n')
     out.append(harness_table(catalog, results, lang, depth) if results else f"{L['no_results']}\n")
     out.append(f"\n## {L['reported']}\n\n{L['reported_intro']}\n\n")
     out.append(reported_table(catalog, lang, depth))
