@@ -131,6 +131,11 @@ class Paper(_Strict):
     modules: list[Annotated[str, Field(pattern=SLUG)]] = Field(
         default_factory=list, description="cvattn registry ids that implement it"
     )
+    module_note: Bilingual | None = Field(
+        default=None,
+        description="only for an entry without modules: why it has none (shown on its page), e.g. what could "
+        "not be verified",
+    )
     results: list[Result] = Field(
         default_factory=list, description="results the paper reports, with their table"
     )
@@ -415,6 +420,17 @@ def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered
                         "list it in one entry",
                     )
                 )
+    for paper, path, node in papers:
+        if paper.modules and paper.module_note is not None:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("module_note",)),
+                    "module_note",
+                    "an entry with modules has no reason to explain their absence",
+                    "remove module_note",
+                )
+            )
     for module_id in sorted(known - set(cited)):
         problems.append(
             Problem(

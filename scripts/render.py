@@ -458,7 +458,8 @@ def module_section(
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
     if not paper.modules:
-        return out[0] + L["no_module"] + "\n\n"
+        note = getattr(paper.module_note, lang) if paper.module_note else L["no_module"]
+        return out[0] + text(note) + "\n\n"
     measured = (costs or {}).get("modules", {})
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")

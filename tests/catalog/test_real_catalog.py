@@ -52,3 +52,15 @@ def test_bibtex_round_trips_through_bibtexparser(catalog):
     assert len(library.entries) == len(catalog.papers)
     keys = [e.key for e in library.entries]
     assert len(keys) == len(set(keys)), "BibTeX keys must be unique"
+
+
+def test_entry_without_module_shows_its_own_reason():
+    catalog = load()[0]
+    papers = {p.id: p for p in catalog.papers}
+    for lang in ("en", "zh"):
+        ganet = render.module_section(papers["ganet"], lang, {}, {})
+        assert papers["ganet"].module_note is not None
+        assert getattr(papers["ganet"].module_note, lang)[:20] in ganet
+        assert render.LABELS[lang]["no_module"] not in ganet
+        survey = render.module_section(papers["attentive-survey"], lang, {}, {})
+        assert render.LABELS[lang]["no_module"] in survey

@@ -99,6 +99,10 @@ BAD = {
         GOOD.replace("modules: [se]", "modules: [se, nope]"),
         ["good.yaml:19: modules.1: module 'nope' is not registered"],
     ),
+    "module note beside modules": (
+        GOOD.replace("modules: [se]", "modules: [se]\nmodule_note: {en: Not yet., zh: 暂无。}"),
+        ["good.yaml:20: module_note: an entry with modules has no reason to explain their absence"],
+    ),
     "missing schema line": (
         GOOD.replace(SCHEMA_LINE + "\n", ""),
         ["good.yaml:1: (file): first line must reference the schema"],
