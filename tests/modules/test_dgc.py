@@ -65,7 +65,7 @@ def test_unselected_channels_get_no_weight_gradient():
 
 
 def test_progress_schedule_and_lasso():
-    m = cvattn.create("dgc", in_channels=64, out_channels=64, return_lasso=True)
+    m = cvattn.create("dgc", in_channels=64, out_channels=64, padding=1, return_lasso=True)
     assert m.inactive_channels == 48
     schedule = []
     for p in (0.0, 1 / 12, 0.25, 0.5, 0.75, 1.0):

@@ -63,7 +63,7 @@ def test_feature_composition_equals_kernel_composition():
 def test_composed_kernel_matches_the_official_index_rule(groups, cout):
     cin = 4
     m = cvattn.create(
-        "do-conv", in_channels=cin, out_channels=cout, kernel_size=3, groups=groups, D_mul=10
+        "do-conv", in_channels=cin, out_channels=cout, kernel_size=3, padding=1, groups=groups, D_mul=10
     ).double()
     with torch.no_grad():
         m.D.normal_()

@@ -79,6 +79,11 @@ class APNB(nn.Module):
         reaching the embeddings at the first step, which the package's gradient check rejects. The
         official block's unused options (several parallel stages ``sizes``, max-pooling ``scale``, and an
         output width other than ``C``) are not offered; ANN uses one stage, no pooling and ``C`` outputs.
+        The official code makes the query embedding the very module of the key embedding and calls it
+        twice per forward pass, so in training its BatchNorm's running statistics are updated twice per
+        step (an effective momentum of ``1 - 0.9**2 = 0.19``); here the shared embedding runs once, which
+        gives the same outputs and gradients and the usual momentum 0.1 (set ``f_key``'s BatchNorm
+        ``momentum`` to 0.19 to reproduce the official running statistics).
 
     Reference:
         Zhu, Xu, Bai, Huang, Bai. Asymmetric Non-local Neural Networks for Semantic Segmentation. ICCV 2019.

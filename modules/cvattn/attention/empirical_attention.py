@@ -118,7 +118,10 @@ class GeneralizedAttention(nn.Module):
         computed for the input's size instead of a stored byte tensor sized for 256 or 512 channels (the
         official module fails for other widths and counts that tensor among its parameters); with
         ``"0010"`` alone and a ``spatial_range``, every query gets its own range (the official shortcut
-        applies the first query's range to all).
+        applies the first query's range to all). For the attention types that use the query-and-position
+        term without the position-only term (``"0100"``, ``"0110"``, ``"1100"``, ``"1110"``), mmcv takes the
+        vertical offsets from a query with height and width swapped: wrong values on square maps and an
+        error on others (mmdetection issue 8179); this module computes that term as for ``"1111"``.
 
     Reference:
         Zhu, Cheng, Zhang, Lin, Dai. An Empirical Study of Spatial Attention Mechanisms in Deep Networks.

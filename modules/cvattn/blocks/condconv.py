@@ -90,9 +90,7 @@ class ExpertConv2d(nn.Module):
         )
 
 
-@register(
-    "condconv", kind="block", inputs=(32, 16, 16), in_channels=32, out_channels=32, kernel_size=3, padding=1
-)
+@register("condconv", kind="block", inputs=(32, 16, 16), in_channels=32, out_channels=32, kernel_size=3)
 class CondConv2d(ExpertConv2d):
     """CondConv: a convolution whose kernel is a per-example mixture of expert kernels.
 

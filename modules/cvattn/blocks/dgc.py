@@ -47,7 +47,6 @@ class DGCSaliencyGenerator(nn.Module):
     in_channels=64,
     out_channels=64,
     kernel_size=3,
-    padding=1,
 )
 class DynamicGroupConv(nn.Module):
     """DGC: a convolution split into heads, each convolving only the input channels it finds salient for the

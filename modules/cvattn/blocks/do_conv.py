@@ -21,9 +21,7 @@ from ..layers import check_input
 _pair = nn.modules.utils._pair
 
 
-@register(
-    "do-conv", kind="block", inputs=(32, 16, 16), in_channels=32, out_channels=32, kernel_size=3, padding=1
-)
+@register("do-conv", kind="block", inputs=(32, 16, 16), in_channels=32, out_channels=32, kernel_size=3)
 class DOConv2d(nn.Module):
     """DO-Conv: a convolution whose kernel is a trainable depthwise kernel ``D`` composed with ``W``.
 

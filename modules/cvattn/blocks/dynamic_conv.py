@@ -22,7 +22,6 @@ from .condconv import ExpertConv2d
     in_channels=32,
     out_channels=32,
     kernel_size=3,
-    padding=1,
 )
 class DynamicConv2d(ExpertConv2d):
     """Dynamic convolution: ``K`` parallel kernels aggregated per example by a softmax attention.

@@ -28,7 +28,6 @@ _pair = nn.modules.utils._pair
     in_channels=32,
     out_channels=64,
     kernel_size=3,
-    padding=1,
 )
 class WeightExcitationConv2d(nn.Module):
     """Weight Excitation convolution: ``nn.Conv2d`` whose kernel is re-weighted by attention on the weights.
