@@ -31,6 +31,22 @@ def _moving_average_(mu0: torch.Tensor, mu: torch.Tensor, momentum: float) -> to
     return mu0
 
 
+@fx.wrap
+def e_step(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
+    """E step, responsibilities ``z = softmax_k(x^T mu)``: ``(N, C, HW), (N, C, K) -> (N, HW, K)``.
+
+    A leaf of ``torch.fx`` traces, so that the diagram shows one box per step.
+    """
+    return torch.softmax(x.transpose(1, 2) @ mu, dim=2)
+
+
+@fx.wrap
+def m_step(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """M step, bases as responsibility-weighted means, l2-normalised: ``(N, C, HW), (N, HW, K) -> (N, C, K)``."""
+    z_ = z / (1e-6 + z.sum(dim=1, keepdim=True))  # normalised over pixels
+    return _l2_normalise(x @ z_, dim=1)
+
+
 @register("emanet", kind="attention", inputs=(64, 14, 14), channels=64)
 class EMAU(nn.Module):
     """EMAU: attention to a few bases found by expectation-maximisation, then a low-rank reconstruction.
@@ -109,17 +125,6 @@ class EMAU(nn.Module):
                 m.weight, 0.0, math.sqrt(2.0 / (m.kernel_size[0] * m.kernel_size[1] * m.out_channels))
             )
 
-    @staticmethod
-    def e_step(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
-        """Responsibilities ``z = softmax_k(x^T mu)``: ``(N, C, HW), (N, C, K) -> (N, HW, K)``."""
-        return torch.softmax(x.transpose(1, 2) @ mu, dim=2)
-
-    @staticmethod
-    def m_step(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Bases as responsibility-weighted means, l2-normalised: ``(N, C, HW), (N, HW, K) -> (N, C, K)``."""
-        z_ = z / (1e-6 + z.sum(dim=1, keepdim=True))  # normalised over pixels
-        return _l2_normalise(x @ z_, dim=1)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
         identity = x
@@ -129,8 +134,8 @@ class EMAU(nn.Module):
         x_em = x.detach() if self.detach_em else x
         mu = self.mu.clone() if self.training else self.mu  # (1, C, K), copied: updated in place below
         for _ in range(self.num_stages):
-            z = self.e_step(x_em, mu)  # (N, HW, K)
-            mu = self.m_step(x_em, z)  # (N, C, K); the first E step broadcasts mu^(0)
+            z = e_step(x_em, mu)  # (N, HW, K)
+            mu = m_step(x_em, z)  # (N, C, K); the first E step broadcasts mu^(0)
         if self.training:
             _moving_average_(self.mu, mu.detach(), self.momentum)
         x_tilde = (mu @ z.transpose(1, 2)).reshape(n, c, h, w)  # x~ = mu z^T: (N, C, H, W)
