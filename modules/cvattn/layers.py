@@ -166,3 +166,12 @@ def match_memory_format(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if like.dim() == 4 and not like.is_contiguous() and like.is_contiguous(memory_format=torch.channels_last):
         return out.contiguous(memory_format=torch.channels_last)
     return out.contiguous()
+
+
+def check_divisible(in_channels: int, out_channels: int, divisor: int, name: str = "groups") -> None:
+    """Raise ``ValueError`` unless both channel counts split into ``divisor`` equal groups (``name`` says
+    what ``divisor`` is: ``"groups"``, ``"heads"``, ...)."""
+    if in_channels % divisor or out_channels % divisor:
+        raise ValueError(
+            f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by {name} ({divisor})"
+        )

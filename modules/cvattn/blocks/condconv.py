@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input
+from ..layers import check_divisible, check_input
 
 
 def mixture_conv2d(
@@ -64,10 +64,7 @@ class ExpertConv2d(nn.Module):
         num_experts: int,
     ) -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
-            )
+        check_divisible(in_channels, out_channels, groups)
         self.in_channels, self.out_channels = in_channels, out_channels
         pair = nn.modules.utils._pair
         self.stride, self.padding, self.dilation, self.groups = (

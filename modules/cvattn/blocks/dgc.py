@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input, create_act
+from ..layers import LayerType, check_divisible, check_input, create_act
 
 
 def keep_salient(g: torch.Tensor, inactive_channels: int) -> torch.Tensor:
@@ -124,11 +124,7 @@ class DynamicGroupConv(nn.Module):
         return_lasso: bool = False,
     ) -> None:
         super().__init__()
-        if in_channels % heads or out_channels % heads:
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
-                f"heads ({heads})"
-            )
+        check_divisible(in_channels, out_channels, heads, "heads")
         if not 0.0 < gate_factor <= 1.0:
             raise ValueError(f"gate_factor must be in (0, 1], got {gate_factor}")
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads

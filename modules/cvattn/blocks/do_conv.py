@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input
+from ..layers import check_divisible, check_input
 
 _pair = nn.modules.utils._pair
 
@@ -94,11 +94,7 @@ class DOConv2d(nn.Module):
         deploy: bool = False,
     ) -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"DOConv2d: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                f"must be divisible by groups ({groups})"
-            )
+        check_divisible(in_channels, out_channels, groups)
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"DOConv2d: unknown padding_mode {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups

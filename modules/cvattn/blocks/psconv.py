@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input
+from ..layers import check_divisible, check_input
 
 
 @register(
@@ -92,11 +92,7 @@ class PSConv2d(nn.Module):
         parts: int = 4,
     ) -> None:
         super().__init__()
-        if in_channels % (groups * parts) or out_channels % (groups * parts):
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by "
-                f"groups * parts ({groups} * {parts})"
-            )
+        check_divisible(in_channels, out_channels, groups * parts, "groups * parts")
         if parts < 2:
             raise ValueError(f"parts must be at least 2, got {parts}")
         if kernel_size % 2 == 0:

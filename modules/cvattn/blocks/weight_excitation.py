@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input, create_act
+from ..layers import LayerType, check_divisible, check_input, create_act
 
 _pair = nn.modules.utils._pair
 
@@ -108,10 +108,7 @@ class WeightExcitationConv2d(nn.Module):
         act_layer: LayerType = nn.ReLU,
     ) -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
-            )
+        check_divisible(in_channels, out_channels, groups)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
