@@ -98,17 +98,12 @@ def _criss_cross_centre(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     n, _, h, w = x.shape
     reach = torch.zeros(n, h * w, dtype=x.dtype, device=x.device)
     reach[:, _centre(x)] = 1.0  # the centre query's weight on each position, so far
+    eye_h = torch.eye(h, dtype=x.dtype, device=x.device)
+    eye_w = torch.eye(w, dtype=x.dtype, device=x.device)
     passes = []
     for _ in range(module.recurrence):
-        q, k = module.query(x), module.key(x)
-        e_h = torch.einsum("nchw,ncgw->nhwg", q, k).masked_fill(
-            torch.eye(h, dtype=torch.bool, device=x.device)[:, None, :], float("-inf")
-        )
-        e_w = torch.einsum("nchw,nchg->nhwg", q, k)
-        a = torch.softmax(torch.cat([e_h, e_w], -1), -1)
+        a = module.attention(module.query(x), module.key(x))  # the weights this pass applies
         a_h, a_w = a[..., :h], a[..., h:]  # (N, H, W, H) over the column, (N, H, W, W) over the row
-        eye_h = torch.eye(h, dtype=x.dtype, device=x.device)
-        eye_w = torch.eye(w, dtype=x.dtype, device=x.device)
         dense = (  # the same weights as a full (HW x HW) matrix: [i, j] attends to [g, j] and [i, g]
             a_h[..., None] * eye_w[None, None, :, None, :]
             + a_w[:, :, :, None, :] * eye_h[None, :, None, :, None]

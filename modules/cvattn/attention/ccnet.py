@@ -59,24 +59,28 @@ class CrissCrossAttention(nn.Module):
         self.value = nn.Conv2d(channels, channels, 1)
         self.gamma = nn.Parameter(torch.zeros(1) if zero_init else torch.full((1,), 0.1))
 
-    def criss_cross(self, x: torch.Tensor) -> torch.Tensor:
-        """One criss-cross pass, as batched matrix products over the columns and over the rows."""
-        q, k, v = self.query(x), self.key(x), self.value(x)
-        n, c, h, w = v.shape
-        ck = q.shape[1]
+    @staticmethod
+    def attention(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """Criss-cross weights of every position from queries and keys ``(N, C', H, W)``: ``(N, H, W, H + W)``,
+        the ``H`` positions of its column first, then the ``W`` of its row (itself counted in the row only)."""
+        n, ck, h, w = q.shape
         # energies along each column: for every (n, j), (H, C') x (C', H)
         q_col = q.permute(0, 3, 2, 1).reshape(n * w, h, ck)
         k_col = k.permute(0, 3, 1, 2).reshape(n * w, ck, h)
         e_h = torch.bmm(q_col, k_col).view(n, w, h, h).permute(0, 2, 1, 3)  # (N, H, W, H)
-        self_mask = torch.eye(h, dtype=torch.bool, device=x.device)[
-            :, None, :
-        ]  # u itself, counted in the row only
+        self_mask = torch.eye(h, dtype=torch.bool, device=q.device)[:, None, :]  # u itself: in the row only
         e_h = e_h.masked_fill(self_mask, float("-inf"))
         # energies along each row: for every (n, i), (W, C') x (C', W)
         q_row = q.permute(0, 2, 3, 1).reshape(n * h, w, ck)
         k_row = k.permute(0, 2, 1, 3).reshape(n * h, ck, w)
         e_w = torch.bmm(q_row, k_row).view(n, h, w, w)  # (N, H, W, W)
-        a = torch.softmax(torch.cat([e_h, e_w], -1), -1)  # one softmax over H + W
+        return torch.softmax(torch.cat([e_h, e_w], -1), -1)  # one softmax over H + W
+
+    def criss_cross(self, x: torch.Tensor) -> torch.Tensor:
+        """One criss-cross pass, as batched matrix products over the columns and over the rows."""
+        v = self.value(x)
+        n, c, h, w = v.shape
+        a = self.attention(self.query(x), self.key(x))
         a_h, a_w = a[..., :h], a[..., h:]
         # aggregate values: column part (C, H_g) x (H_g, H_i) per (n, j), row part (C, W_g) x (W_g, W_j) per (n, i)
         v_col = v.permute(0, 3, 1, 2).reshape(n * w, c, h)
