@@ -762,14 +762,20 @@ def cache_key(module_id: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def is_cached(module_id: str, cache_dir: Path | str = DEFAULT_CACHE) -> bool:
-    """Whether ``<cache_dir>/<id>.svg`` exists and was drawn for the current :func:`cache_key`."""
+def _cache_paths(module_id: str, cache_dir: Path | str) -> tuple[Path, Path]:
+    """``<cache_dir>/<id>.svg`` and the file beside it that holds the key it was drawn for."""
     cache_dir = Path(cache_dir)
-    path, key_path = cache_dir / f"{module_id}.svg", cache_dir / f"{module_id}.svg.sha256"
+    return cache_dir / f"{module_id}.svg", cache_dir / f"{module_id}.svg.sha256"
+
+
+def is_cached(module_id: str, cache_dir: Path | str = DEFAULT_CACHE, key: str | None = None) -> bool:
+    """Whether ``<cache_dir>/<id>.svg`` exists and was drawn for the current :func:`cache_key` (``key``, when
+    the caller has computed it)."""
+    path, key_path = _cache_paths(module_id, cache_dir)
     return (
         path.exists()
         and key_path.exists()
-        and key_path.read_text(encoding="utf-8").strip() == cache_key(module_id)
+        and key_path.read_text(encoding="utf-8").strip() == (key or cache_key(module_id))
     )
 
 
@@ -778,13 +784,11 @@ def cached_svg(module_id: str, cache_dir: Path | str = DEFAULT_CACHE) -> Path:
 
     The key is stored beside the SVG in ``<id>.svg.sha256``; both are written atomically.
     """
-    cache_dir = Path(cache_dir)
-    path = cache_dir / f"{module_id}.svg"
-    key_path = cache_dir / f"{module_id}.svg.sha256"
+    path, key_path = _cache_paths(module_id, cache_dir)
     key = cache_key(module_id)
-    if path.exists() and key_path.exists() and key_path.read_text(encoding="utf-8").strip() == key:
+    if is_cached(module_id, cache_dir, key):
         return path
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     svg = svg_for(module_id)
     for target, text in ((path, svg), (key_path, key + "\n")):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

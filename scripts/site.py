@@ -58,13 +58,16 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
         if scaling and scaling.get("resolutions"):
             plots[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = ("plot_scaling", scaling)
     plots[f"{render.GENERATED_DIR}/modules-cost.svg"] = ("plot_comparison", costs, module_ids)
-    _fill_caches(
-        [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE)],
-        [args for args in plots.values() if not _plot_path(*args).exists()],
-    )
+    missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE)]
+    _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
     assets: dict[str, str] = {}
     for module_id in module_ids:
-        svg = diagram.cached_svg(module_id, DIAGRAM_CACHE)
+        # a diagram found in the cache above is read as it is; a missing one is drawn now unless a worker did
+        svg = (
+            diagram.cached_svg(module_id, DIAGRAM_CACHE)
+            if module_id in missing
+            else DIAGRAM_CACHE / f"{module_id}.svg"
+        )
         assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
     for rel, args in plots.items():
         assets[rel] = cached_plot(*args)
