@@ -29,9 +29,8 @@ LABELS = {
             "**Smoke benchmark, not a ranking.** The digits runs train a narrow network for a few epochs on "
             "scikit-learn's 1,437 training images of 8 × 8 digits (resized to 32 × 32) and test on 360: "
             "differences of a point or two are noise. They show that every module trains inside a ResNet "
-            "and what it costs. Command: `python -m scripts evaluate --width 8 --epochs 2 --batch-size 64 "
-            "--lr 0.05 --set performer.num_heads=1 --set performer.num_features=64` (options other than a "
-            "module's defaults are named beside it)."
+            f"and what it costs. Command: `{render.SMOKE_COMMAND}` (options other than a module's defaults "
+            "are named beside it)."
         ),
         "reported": "Results reported by the papers",
         "reported_intro": (
@@ -71,8 +70,7 @@ LABELS = {
         "smoke": (
             "**冒烟测试，不是排名。** digits 结果只用 scikit-learn 自带的 1,437 张 8 × 8 手写数字"
             "（放大到 32 × 32）训练一个窄网络几个 epoch，并在 360 张上测试：一两个点的差别只是噪声。"
-            "它们说明每个模块都能在 ResNet 中训练，以及它的开销。运行命令：`python -m scripts evaluate --width 8 "
-            "--epochs 2 --batch-size 64 --lr 0.05 --set performer.num_heads=1 --set performer.num_features=64`"
+            f"它们说明每个模块都能在 ResNet 中训练，以及它的开销。运行命令：`{render.SMOKE_COMMAND}`"
             "（与模块默认值不同的参数标注在模块名旁边）。"
         ),
         "reported": "论文报告的结果",
