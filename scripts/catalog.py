@@ -393,11 +393,22 @@ def check_references(
 
 
 def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered: list[str]) -> list[Problem]:
-    """Every module an entry names is registered; every registered module is named by exactly one entry."""
+    """Every module an entry names is registered; every registered module is named by exactly one entry; only an
+    entry without modules has a ``module_note``."""
     problems = []
     known = set(registered)
     cited: dict[str, str] = {}
     for paper, path, node in papers:
+        if paper.modules and paper.module_note is not None:
+            problems.append(
+                Problem(
+                    _rel(path),
+                    _line_of(node, ("module_note",)),
+                    "module_note",
+                    "an entry with modules has no reason to explain their absence",
+                    "remove module_note",
+                )
+            )
         for i, module_id in enumerate(paper.modules):
             if module_id not in known:
                 problems.append(
@@ -420,17 +431,6 @@ def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered
                         "list it in one entry",
                     )
                 )
-    for paper, path, node in papers:
-        if paper.modules and paper.module_note is not None:
-            problems.append(
-                Problem(
-                    _rel(path),
-                    _line_of(node, ("module_note",)),
-                    "module_note",
-                    "an entry with modules has no reason to explain their absence",
-                    "remove module_note",
-                )
-            )
     for module_id in sorted(known - set(cited)):
         problems.append(
             Problem(
