@@ -723,8 +723,6 @@ SMOKE_COMMAND = (
 
 def module_options(config: dict) -> str:
     """The non-default constructor options of a harness run (``--set``), as inline code, or ''."""
-    import json
-
     def code(value: str) -> str:  # inert in a code span; a pipe would still end the table cell
         return "`" + value.replace("`", "'").replace("|", "\\|") + "`"
 
