@@ -15,6 +15,7 @@ Commands (each one's own ``--help`` is its manual):
     costs      measure parameters, FLOPs, latency and peak memory of every module into docs/data/costs.json
     evaluate   train a CIFAR ResNet with modules inserted (digits or CIFAR-10); one JSON record per module
     attention-maps  overlay modules' spatial attention maps on a sample image (the site's gallery)
+    parity     record fixtures from official code (record ID --official DIR); print every module's verdict (status)
 """
 
 from __future__ import annotations
@@ -310,6 +311,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return evaluate.command_evaluate(args)
 
 
+def cmd_parity(args: argparse.Namespace) -> int:
+    """Record parity fixtures from an official checkout, or print every module's parity verdict.
+    `python -m scripts parity --help` is the full manual.
+    """
+    from . import parity
+
+    return parity.command_parity(args)
+
+
 def cmd_attention_maps(args: argparse.Namespace) -> int:
     """Capture the spatial attention maps of modules with forward hooks (no change to their math) and
     overlay them on a sample image shipped with scikit-image; writes PNG/SVG figures and a gallery.
@@ -395,6 +405,7 @@ COMMANDS = {
     "costs": cmd_costs,
     "evaluate": cmd_evaluate,
     "attention-maps": cmd_attention_maps,
+    "parity": cmd_parity,
 }
 
 
@@ -403,6 +414,7 @@ TOOL_MODULES = {
     "costs": "costs",
     "evaluate": "evaluate",
     "attention-maps": "attention_maps",
+    "parity": "parity",
 }
 
 
