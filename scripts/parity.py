@@ -96,7 +96,8 @@ class Recipe:
         cls: the class name in that file.
         configs: the configurations to record.
         rename: ``(pattern, replacement)`` regular expressions applied in order to every official
-            state-dict key, each with ``re.sub``; the result must be exactly our state-dict keys.
+            state-dict key, each with ``re.sub`` (the replacement may be a function of the match); the
+            result must be exactly our state-dict keys.
         drop: regular expressions of official keys that have no counterpart in ours (say why in ``note``).
         convert: optional ``(name, tensor) -> tensor`` for values whose layout differs (e.g. a Linear
             stored as a 1x1 conv); applied after renaming, keyed by our name.
@@ -117,7 +118,7 @@ class Recipe:
     file: str
     cls: str
     configs: tuple[Config, ...]
-    rename: tuple[tuple[str, str], ...] = ()
+    rename: tuple[tuple[str, str | Callable[[re.Match], str]], ...] = ()
     drop: tuple[str, ...] = ()
     convert: Callable[[str, Any], Any] | None = None
     patches: tuple[tuple[str, str], ...] = ()
@@ -368,7 +369,7 @@ def record(module_id: str, checkout: Path, out_dir: Path = FIXTURE_DIR, log: Cal
             "class": recipe.cls,
             "patches": [list(p) for p in recipe.patches],
             "stubs": sorted(recipe.stubs),
-            "rename": [list(r) for r in recipe.rename],
+            "rename": [[pattern, _describe(repl)] for pattern, repl in recipe.rename],
             "drop": list(recipe.drop),
             "deviation": recipe.deviation,
             "note": recipe.note,
@@ -384,6 +385,11 @@ def record(module_id: str, checkout: Path, out_dir: Path = FIXTURE_DIR, log: Cal
     tmp.replace(path)
     log(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({path.stat().st_size:,} bytes)")
     return path
+
+
+def _describe(value: Any) -> str:
+    """A rename replacement as text: the string itself, or the name of the function that computes it."""
+    return value if isinstance(value, str) else f"<function {getattr(value, '__qualname__', repr(value))}>"
 
 
 def _jsonable(value: Any) -> Any:

@@ -35,5 +35,6 @@ def test_softmax_across_scales_of_shared_se_weights():
     zs = torch.stack(z, 0)
     att = zs.exp() / zs.exp().sum(0, keepdim=True)
     torch.testing.assert_close(att.sum(0), torch.ones_like(att[0]))
-    expected = torch.cat([att[i] * feats[i] for i in range(4)], 1)
+    # the official PSAModule concatenates the weighted branches last first: cat(F_4, F_3, F_2, F_1)
+    expected = torch.cat([att[i] * feats[i] for i in reversed(range(4))], 1)
     torch.testing.assert_close(m(x), expected)

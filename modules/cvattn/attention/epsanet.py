@@ -21,7 +21,9 @@ class PSA(nn.Module):
     Split-and-concat: ``S`` branches ``F_i = conv_{k_i, g_i}(x)`` to ``C_out / S`` channels each (kernels
     3, 5, 7, 9 with groups 1, 4, 8, 16). SE weight: ``Z_i = sigmoid(W_2 ReLU(W_1 GAP(F_i)))`` with one SE
     module shared by all branches (reduction 16). Attention across scales: ``att_i = softmax_i(Z_i)`` per
-    channel, and the output concatenates ``att_i * F_i``. It replaces the 3x3 convolution of a bottleneck.
+    channel, and the output concatenates ``att_i * F_i`` from the last branch to the first (largest kernel first),
+    in the order of the official ``PSAModule``, which prepends each branch to the ones before it. It replaces
+    the 3x3 convolution of a bottleneck.
 
     Args:
         in_channels: input channels.
@@ -79,4 +81,5 @@ class PSA(nn.Module):
             self.se(f.mean((3, 4)).reshape(n * self.branches, self.split, 1, 1))
         )  # SE weight per branch
         att = z.reshape(n, self.branches, self.split, 1, 1).softmax(1)  # across scales
-        return (f * att).reshape(n, self.branches * self.split, h, w)
+        # the official loop builds cat(F_S, ..., F_2, F_1): the branches in reverse order
+        return (f * att).flip(1).reshape(n, self.branches * self.split, h, w)
