@@ -13,8 +13,14 @@ from torch import nn
 from .._registry import register
 from ..layers import check_input
 
-# Official settings by the number of pyramid levels (PyConv4/3/2): kernels and groups per level.
-LEVELS = {4: ((3, 5, 7, 9), (1, 4, 8, 16)), 3: ((3, 5, 7), (1, 4, 8)), 2: ((3, 5), (1, 4)), 1: ((3,), (1,))}
+# Official settings by the number of pyramid levels (PyConv4/3/2): kernels, groups, and the divisor of the output
+# width that gives each level's channels (PyConv3 gives C/4, C/4 and C/2, not thirds).
+LEVELS = {
+    4: ((3, 5, 7, 9), (1, 4, 8, 16), (4, 4, 4, 4)),
+    3: ((3, 5, 7), (1, 4, 8), (4, 4, 2)),
+    2: ((3, 5), (1, 4), (2, 2)),
+    1: ((3,), (1,), (1,)),
+}
 
 
 @register("pyconv", kind="block", inputs=(64, 16, 16), in_channels=64, out_channels=64)
@@ -23,12 +29,13 @@ class PyConv2d(nn.Module):
     kernels use more groups, so parameters and FLOPs stay close to a 3x3 convolution.
 
     ``y = [conv_{3, g=1}(x), conv_{5, g=4}(x), conv_{7, g=8}(x), conv_{9, g=16}(x)]`` (each to
-    ``C_out / levels`` channels, "same" padding, no bias), the official ``PyConv4``; ``levels`` 3, 2, 1 give
-    the official ``PyConv3``, ``PyConv2`` and a plain 3x3 convolution, used in deeper stages.
+    ``C_out / 4`` channels, "same" padding, no bias), the official ``PyConv4``; ``levels`` 3, 2, 1 give
+    the official ``PyConv3`` (kernels 3, 5, 7 to ``C_out/4``, ``C_out/4`` and ``C_out/2`` channels),
+    ``PyConv2`` (3 and 5, half each) and a plain 3x3 convolution, used in deeper stages.
 
     Args:
         in_channels: input channels (divisible by the largest group count).
-        out_channels: output channels (divisible by ``levels``).
+        out_channels: output channels (divisible by 4 for 4 or 3 levels, by 2 for 2 levels).
         levels: pyramid levels (4).
         stride: stride of every level.
 
@@ -51,13 +58,16 @@ class PyConv2d(nn.Module):
         super().__init__()
         if levels not in LEVELS:
             raise ValueError(f"levels must be one of {sorted(LEVELS)}, got {levels}")
-        kernels, groups = LEVELS[levels]
-        if out_channels % levels or in_channels % max(groups):
-            raise ValueError(f"out_channels must be divisible by {levels} and in_channels by {max(groups)}")
+        kernels, groups, divisors = LEVELS[levels]
+        if out_channels % max(divisors) or in_channels % max(groups):
+            raise ValueError(
+                f"with {levels} levels, out_channels must be divisible by {max(divisors)} and in_channels by "
+                f"{max(groups)}; got {out_channels} and {in_channels}"
+            )
         self.in_channels = in_channels
         self.levels = nn.ModuleList(
-            nn.Conv2d(in_channels, out_channels // levels, k, stride, k // 2, groups=g, bias=False)
-            for k, g in zip(kernels, groups, strict=True)
+            nn.Conv2d(in_channels, out_channels // d, k, stride, k // 2, groups=g, bias=False)
+            for k, g, d in zip(kernels, groups, divisors, strict=True)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
