@@ -50,7 +50,11 @@ class BAM(nn.Module):
         branches, so pass ``combine="mul"`` to reproduce it. The official channel branch (``nn.Linear`` +
         ``BatchNorm1d``) is written as 1x1 convs + BatchNorm on the ``(N, C, 1, 1)`` descriptor: the same
         map, parameters and statistics; with a training batch of one that BatchNorm uses its running
-        statistics, where the official code raises.
+        statistics, where the official code raises. The channel branch pools the whole map (global average
+        pooling, as the paper says); the official ``ChannelGate`` calls ``avg_pool2d`` with an ``H x H``
+        window and stride ``H``, which equals global pooling on square maps only: on an ``H x W`` map with
+        ``H < W < 2H`` it averages the left ``H x H`` window alone, and for ``W < H`` or ``W >= 2H`` it fails
+        (its ``nn.Linear`` gets the wrong width). The two therefore differ on non-square maps.
 
     Reference:
         Park, Woo, Lee, Kweon. BAM: Bottleneck Attention Module. BMVC 2018.
