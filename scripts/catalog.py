@@ -136,6 +136,11 @@ class Paper(_Strict):
         description="only for an entry without modules: why it has none (shown on its page), e.g. what could "
         "not be verified",
     )
+    parity_note: dict[Annotated[str, Field(pattern=SLUG)], Bilingual] | None = Field(
+        default=None,
+        description="for an entry with official code: why a module has no parity fixture (tests/parity/), by "
+        "module id, e.g. the official code is Caffe or needs a CUDA kernel; shown on the Verification page",
+    )
     results: list[Result] = Field(
         default_factory=list, description="results the paper reports, with their table"
     )
@@ -444,6 +449,61 @@ def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered
     return problems
 
 
+def check_parity(papers: list[tuple[Paper, Path, yaml.Node | None]], fixtures: set[str]) -> list[Problem]:
+    """Every module of an entry with official code has a parity fixture (``tests/parity/fixtures/<id>.pt``) or a
+    ``parity_note`` saying why not; a note names a module of the entry that has no fixture."""
+    problems = []
+    for paper, path, node in papers:
+        notes = paper.parity_note or {}
+        for module_id in notes:
+            where = _line_of(node, ("parity_note", module_id))
+            if module_id not in paper.modules:
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        where,
+                        f"parity_note.{module_id}",
+                        "names a module this entry does not list",
+                        f"use one of: {', '.join(paper.modules) or '(none)'}",
+                    )
+                )
+            elif module_id in fixtures:
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        where,
+                        f"parity_note.{module_id}",
+                        "the module has a parity fixture, so there is nothing to explain",
+                        "remove the note",
+                    )
+                )
+            elif paper.links.code is None:
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        where,
+                        f"parity_note.{module_id}",
+                        "the entry has no official code (links.code)",
+                        "remove the note, or add the code link",
+                    )
+                )
+        if paper.links.code is None:
+            continue
+        for i, module_id in enumerate(paper.modules):
+            if module_id not in fixtures and module_id not in notes:
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        _line_of(node, ("modules", i)),
+                        f"modules.{i}",
+                        f"module {module_id!r} has official code but no parity fixture",
+                        f"record one (python -m scripts parity record {module_id} --official DIR) or say why not "
+                        f"in parity_note.{module_id} (en, zh)",
+                    )
+                )
+    return problems
+
+
 def check_header(path: Path) -> list[Problem]:
     first = path.read_text(encoding="utf-8").splitlines()[:1]
     if first != [SCHEMA_LINE]:
@@ -463,13 +523,21 @@ def registered_modules() -> list[str]:
 
 
 def load(
-    root: Path = CATALOG_DIR, *, modules: list[str] | None = None, today: datetime.date | None = None
+    root: Path = CATALOG_DIR,
+    *,
+    modules: list[str] | None = None,
+    fixtures: set[str] | None = None,
+    check_parity_notes: bool = True,
+    today: datetime.date | None = None,
 ) -> tuple[Catalog | None, list[Problem]]:
     """Read and check the whole catalogue under ``root``.
 
     Args:
         root: the ``catalog`` folder.
         modules: registered module ids to check entries against; ``None`` imports cvattn to get them.
+        fixtures: module ids with a parity fixture; ``None`` lists ``tests/parity/fixtures/``.
+        check_parity_notes: check that every module with official code has a fixture or a ``parity_note``
+            (``parity status`` turns it off, to list what is missing).
         today: date that sets the last valid year (next year); defaults to today.
 
     Returns:
@@ -503,6 +571,12 @@ def load(
     problems += check_identity(loaded)
     problems += check_references(loaded, categories, venues, today)
     problems += check_modules(loaded, registered_modules() if modules is None else modules)
+    if check_parity_notes:
+        if fixtures is None:
+            from .parity import fixture_ids
+
+            fixtures = fixture_ids()
+        problems += check_parity(loaded, fixtures)
     if problems:
         return None, problems
     papers = tuple(sorted((p for p, _, _ in loaded), key=lambda p: (-p.year, p.title.lower())))

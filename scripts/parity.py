@@ -39,7 +39,10 @@ MODES = ("eval", "train")
 STATUSES = {
     "match": {"en": "matches the official code", "zh": "与官方代码一致"},
     "documented": {"en": "matches except where documented", "zh": "除已说明之处外与官方代码一致"},
-    "paper": {"en": "no official code; checked against the paper's equations", "zh": "无官方代码，已按论文公式核对"},
+    "paper": {
+        "en": "no official code; checked against the paper's equations",
+        "zh": "无官方代码，已按论文公式核对",
+    },
     "not-runnable": {"en": "official code not runnable here", "zh": "官方代码无法在此运行"},
 }
 
@@ -156,16 +159,11 @@ def load_recipe(module_id: str) -> Recipe:
 
 
 def recipe_ids() -> list[str]:
+    """Module ids of every recipe in ``scripts/parity_recipes/`` (files starting with ``_`` are helpers)."""
     import scripts.parity_recipes as pkg
 
-    ids = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        ids.append(load_recipe_by_file(info.name).module)
-    return sorted(ids)
-
-
-def load_recipe_by_file(file_stem: str) -> Recipe:
-    return importlib.import_module(f"{RECIPE_PACKAGE}.{file_stem}").RECIPE
+    names = (info.name for info in pkgutil.iter_modules(pkg.__path__) if not info.name.startswith("_"))
+    return sorted(importlib.import_module(f"{RECIPE_PACKAGE}.{name}").RECIPE.module for name in names)
 
 
 # --------------------------------------------------------------------------- importing the official code
@@ -309,13 +307,21 @@ def _running_buffers(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v.detach().clone() for k, v in state.items() if k.rsplit(".", 1)[-1].startswith("running_")}
 
 
-def record(module_id: str, checkout: Path, out_dir: Path = FIXTURE_DIR, log: Callable = print) -> Path:
-    """Run the official class of ``module_id`` from ``checkout`` and write ``<out_dir>/<module_id>.pt``."""
+def record(
+    module_id: str,
+    checkout: Path,
+    out_dir: Path = FIXTURE_DIR,
+    log: Callable = print,
+    recipe: Recipe | None = None,
+) -> Path:
+    """Run the official class of ``module_id`` from ``checkout`` and write ``<out_dir>/<module_id>.pt``.
+
+    ``recipe`` defaults to the one in ``scripts/parity_recipes/``."""
     import torch
 
     import cvattn
 
-    recipe = load_recipe(module_id)
+    recipe = load_recipe(module_id) if recipe is None else recipe
     checkout = checkout.resolve()
     commit = _git_commit(checkout)
     official = import_official(recipe, checkout)
@@ -332,7 +338,9 @@ def record(module_id: str, checkout: Path, out_dir: Path = FIXTURE_DIR, log: Cal
         torch.manual_seed(seed)
         theirs = recipe.build(cls, dict(config.official)).double()
         randomise(theirs, torch.Generator().manual_seed(seed))
-        mapped = {k: v.detach().clone().contiguous() for k, v in rename_state(recipe, theirs.state_dict()).items()}
+        mapped = {
+            k: v.detach().clone().contiguous() for k, v in rename_state(recipe, theirs.state_dict()).items()
+        }
         ours = cvattn.create(module_id, **config.ours).double()
         _check_names(recipe, config, mapped, ours.state_dict())
         g = torch.Generator().manual_seed(seed + 2)
@@ -383,7 +391,9 @@ def record(module_id: str, checkout: Path, out_dir: Path = FIXTURE_DIR, log: Cal
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(fixture, tmp)
     tmp.replace(path)
-    log(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({path.stat().st_size:,} bytes)")
+    log(
+        f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({path.stat().st_size:,} bytes)"
+    )
     return path
 
 
@@ -401,7 +411,9 @@ def load_fixture(path: Path) -> dict[str, Any]:
 
     fixture = torch.load(path, weights_only=True)
     if fixture.get("format") != FORMAT:
-        raise ParityError(f"{path}: fixture format {fixture.get('format')!r}, expected {FORMAT}: record it again")
+        raise ParityError(
+            f"{path}: fixture format {fixture.get('format')!r}, expected {FORMAT}: record it again"
+        )
     return fixture
 
 
@@ -488,18 +500,16 @@ def module_status(catalog: Any, fixtures: set[str] | None = None) -> dict[str, d
     return out
 
 
-def measure(catalog: Any, log: Callable = lambda _msg: None) -> dict[str, Any]:
-    """Every module's verdict, with the fixtures run: provenance, configurations, modes and max |diff|."""
-    import torch
-
+def summary(catalog: Any) -> dict[str, Any]:
+    """Every module's verdict with its fixture's provenance, read without running anything."""
     statuses = module_status(catalog)
+    have = fixture_ids()
     for module_id, entry in sorted(statuses.items()):
-        if module_id not in fixture_ids():
+        if module_id not in have:
             continue
         fixture = load_fixture(FIXTURE_DIR / f"{module_id}.pt")
         prov = fixture["provenance"]
-        results = [check_config(module_id, c) for c in fixture["configs"]]
-        matched = [r for r in results if r.expect == "match"]
+        configs = fixture["configs"]
         entry.update(
             status="documented" if prov["deviation"] else "match",
             repo=prov["repo"],
@@ -507,15 +517,43 @@ def measure(catalog: Any, log: Callable = lambda _msg: None) -> dict[str, Any]:
             file=prov["file"],
             cls=prov["class"],
             deviation=prov["deviation"],
-            modes=sorted({m for r in matched for m in r.modes}, key=MODES.index),
-            configs=[
-                {"name": r.name, "expect": r.expect, "max_diff": r.max_diff, "ok": r.ok} for r in results
-            ],
-            max_diff=max((r.max_diff for r in matched), default=0.0),
-            ok=all(r.ok for r in results),
+            modes=sorted({m for c in configs if c["expect"] == "match" for m in c["modes"]}, key=MODES.index),
+            configs=[{"name": c["name"], "expect": c["expect"], "tolerance": c["tolerance"]} for c in configs],
         )
+    return {"modules": statuses}
+
+
+MEASURED = ("max_diff", "ok", "torch")
+"""Keys that :func:`measure` adds to :func:`summary`: the numbers of one run."""
+
+
+def without_measurements(data: Any) -> Any:
+    """``data`` less the keys of :data:`MEASURED`, at every depth (what must agree with :func:`summary`)."""
+    if isinstance(data, dict):
+        return {k: without_measurements(v) for k, v in data.items() if k not in MEASURED}
+    if isinstance(data, list):
+        return [without_measurements(v) for v in data]
+    return data
+
+
+def measure(catalog: Any, log: Callable = lambda _msg: None) -> dict[str, Any]:
+    """:func:`summary` with every fixture run: max |diff| per configuration and per module (over the
+    configurations expected to match), and whether each configuration is as expected."""
+    import torch
+
+    data = summary(catalog)
+    for module_id, entry in sorted(data["modules"].items()):
+        if "configs" not in entry:
+            continue
+        fixture = load_fixture(FIXTURE_DIR / f"{module_id}.pt")
+        results = [check_config(module_id, c) for c in fixture["configs"]]
+        for row, result in zip(entry["configs"], results, strict=True):
+            row.update(max_diff=result.max_diff, ok=result.ok)
+        entry["max_diff"] = max((r.max_diff for r in results if r.expect == "match"), default=0.0)
+        entry["ok"] = all(r.ok for r in results)
         log(f"{module_id}: {entry['status']}, max |diff| {entry['max_diff']:.1e}")
-    return {"torch": str(torch.__version__), "modules": statuses}
+    data["torch"] = str(torch.__version__)
+    return data
 
 
 def status_table(data: dict[str, Any]) -> str:
@@ -523,7 +561,8 @@ def status_table(data: dict[str, Any]) -> str:
     for module_id, e in sorted(data["modules"].items()):
         where = f"{e['repo'].removeprefix('https://github.com/')}@{e['commit'][:7]}" if "commit" in e else ""
         diff = f"{e['max_diff']:.1e}" + ("" if e.get("ok", True) else " FAIL") if "max_diff" in e else ""
-        rows.append(f"| {module_id} | {e['status']} | {where} | {diff} | {', '.join(e.get('modes', []))} |")
+        status = e["status"] if e["status"] != "not-runnable" or e.get("reason") else "MISSING: no fixture, no note"
+        rows.append(f"| {module_id} | {status} | {where} | {diff} | {', '.join(e.get('modes', []))} |")
     counts = {s: sum(e["status"] == s for e in data["modules"].values()) for s in STATUSES}
     rows.append("")
     rows.append(", ".join(f"{n} {STATUSES[s]['en']}" for s, n in counts.items()))
@@ -548,10 +587,16 @@ def add_arguments(parser: Any) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     rec = sub.add_parser("record", help="record the fixture of one module from an official checkout")
     rec.add_argument("module", metavar="ID", help="cvattn module id (its recipe: scripts/parity_recipes/)")
-    rec.add_argument("--official", type=Path, required=True, metavar="DIR", help="git checkout of the official repository")
-    rec.add_argument("--out", type=Path, default=FIXTURE_DIR, help="fixture folder (default: tests/parity/fixtures/)")
+    rec.add_argument(
+        "--official", type=Path, required=True, metavar="DIR", help="git checkout of the official repository"
+    )
+    rec.add_argument(
+        "--out", type=Path, default=FIXTURE_DIR, help="fixture folder (default: tests/parity/fixtures/)"
+    )
     st = sub.add_parser("status", help="run every fixture and print each module's verdict")
-    st.add_argument("--write", action="store_true", help="also write docs/data/parity.json (the site's record)")
+    st.add_argument(
+        "--write", action="store_true", help="also write docs/data/parity.json (the site's record)"
+    )
 
 
 def command_parity(args: Any) -> int:
@@ -578,7 +623,8 @@ def command_parity(args: Any) -> int:
         if args.action == "record":
             record(args.module, args.official, args.out)
             return 0
-        catalog = load_or_raise(args.catalog)
+        # a module without fixture or note is listed as missing, not refused: the table shows what to do
+        catalog = load_or_raise(args.catalog, check_parity_notes=False)
         data = measure(catalog, log=lambda m: print(m, file=sys.stderr))
     except ParityError as exc:
         print(f"parity: {exc}", file=sys.stderr)
@@ -592,5 +638,11 @@ def command_parity(args: Any) -> int:
     failed = [m for m, e in data["modules"].items() if not e.get("ok", True)]
     if failed:
         print(f"parity: {len(failed)} module(s) do not match their fixture: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    missing = sorted(m for m, e in data["modules"].items() if e["status"] == "not-runnable" and not e.get("reason"))
+    if missing:
+        print(
+            f"parity: {len(missing)} module(s) with official code have neither a fixture nor a parity_note: "
+            f"{', '.join(missing)}",
+            file=sys.stderr,
+        )
+    return 1 if failed or missing else 0

@@ -11,7 +11,12 @@ RECIPE = Recipe(
     cls="CBAM",
     configs=(
         Config("default", {"gate_channels": 16}, {"channels": 16}, ((2, 16, 5, 7),)),
-        Config("reduction-4", {"gate_channels": 16, "reduction_ratio": 4}, {"channels": 16, "reduction": 4}, ((3, 16, 4, 4),)),
+        Config(
+            "reduction-4",
+            {"gate_channels": 16, "reduction_ratio": 4},
+            {"channels": 16, "reduction": 4},
+            ((3, 16, 4, 4),),
+        ),
     ),
     rename=(
         (r"^ChannelGate\.mlp\.1\.", "channel_gate.fc1."),

@@ -5,9 +5,25 @@ from scripts.parity import Config, Recipe
 
 
 def _config(name, levels, cin, cout, shape, stride=1):
-    kernels, groups = {4: ([3, 5, 7, 9], [1, 4, 8, 16]), 3: ([3, 5, 7], [1, 4, 8]), 2: ([3, 5], [1, 4]), 1: ([3], [1])}[levels]
-    official = {"inplans": cin, "planes": cout, "pyconv_kernels": kernels, "stride": stride, "pyconv_groups": groups}
-    return Config(name, official, {"in_channels": cin, "out_channels": cout, "levels": levels, "stride": stride}, (shape,))
+    kernels, groups = {
+        4: ([3, 5, 7, 9], [1, 4, 8, 16]),
+        3: ([3, 5, 7], [1, 4, 8]),
+        2: ([3, 5], [1, 4]),
+        1: ([3], [1]),
+    }[levels]
+    official = {
+        "inplans": cin,
+        "planes": cout,
+        "pyconv_kernels": kernels,
+        "stride": stride,
+        "pyconv_groups": groups,
+    }
+    return Config(
+        name,
+        official,
+        {"in_channels": cin, "out_channels": cout, "levels": levels, "stride": stride},
+        (shape,),
+    )
 
 
 RECIPE = Recipe(

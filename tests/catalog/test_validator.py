@@ -46,8 +46,10 @@ def make_catalog(tmp_path: Path, entries: dict[str, str]) -> Path:
     return root
 
 
-def problems_of(tmp_path, entries, modules=("se",)):
-    catalog, problems = load(make_catalog(tmp_path, entries), modules=list(modules), today=TODAY)
+def problems_of(tmp_path, entries, modules=("se",), fixtures=("se",)):
+    catalog, problems = load(
+        make_catalog(tmp_path, entries), modules=list(modules), fixtures=set(fixtures), today=TODAY
+    )
     return catalog, [str(p) for p in problems]
 
 
@@ -175,3 +177,37 @@ def test_folded_chinese_text_loses_the_spaces_of_its_line_breaks():
     text = Bilingual(**folded)
     assert text.zh == "第一行写到这里，第二行接着写 ResNet-50 的结果。"  # spaces beside Latin words stay
     assert text.en == "one two"
+
+
+NOTE = """parity_note:
+  se:
+    en: The official code is Caffe.
+    zh: 官方代码基于 Caffe。
+"""
+
+
+def test_module_with_official_code_needs_a_fixture_or_a_note(tmp_path):
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD}, fixtures=())
+    assert [p.split("good.yaml:", 1)[1] for p in problems] == [
+        "19: modules.0: module 'se' has official code but no parity fixture (record one "
+        "(python -m scripts parity record se --official DIR) or say why not in parity_note.se (en, zh))"
+    ]
+    _, problems = problems_of(tmp_path / "noted", {"good.yaml": GOOD + NOTE}, fixtures=())
+    assert problems == []
+
+
+def test_parity_note_must_explain_something(tmp_path):
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD + NOTE})  # se has a fixture
+    assert [p.split("good.yaml:", 1)[1] for p in problems] == [
+        "21: parity_note.se: the module has a parity fixture, so there is nothing to explain (remove the note)"
+    ]
+    no_code = GOOD.replace("  code: https://github.com/example/good\n", "")
+    _, problems = problems_of(tmp_path / "b", {"good.yaml": no_code + NOTE}, fixtures=())
+    assert [p.split(": ", 2)[1:] for p in problems] == [
+        ["parity_note.se", "the entry has no official code (links.code) (remove the note, or add the code link)"]
+    ]
+    other = NOTE.replace("  se:", "  eca:")
+    _, problems = problems_of(tmp_path / "c", {"good.yaml": GOOD + other})
+    assert [p.split(": ", 2)[1:] for p in problems] == [
+        ["parity_note.eca", "names a module this entry does not list (use one of: se)"]
+    ]

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._registry import register
-from ..layers import ConvNormAct, LayerType, check_input
+from ..layers import BatchNormAnyBatch2d, ConvNormAct, LayerType, check_input, get_layer
 
 
 @register("iaunet", kind="attention", inputs=(64, 16, 8), channels=64)
@@ -46,8 +46,10 @@ class IAU(nn.Module):
         torch.Size([2, 64, 16, 8])
 
     Deviations:
-        ``W2``'s BatchNorm normalises the update broadcast over ``H x W`` (the same statistics and
-        output as on the pooled vector, but it also trains with batch 1). Returns only the updated map; the part maps ``a`` that the official block also returns for its
+        ``W2``'s BatchNorm normalises the pooled ``(N, C, 1, 1)`` update as the official code does; a
+        training batch of one, where the official code raises, is normalised with the running statistics
+        (:class:`~cvattn.layers.BatchNormAnyBatch2d`). Returns only the updated map; the part maps ``a``
+        that the official block also returns for its
         auxiliary part-mask loss are not returned. ``zero_init_last`` is off by default (the official
         code zero-initialises, which would leave most parameters without gradient at the first step).
 
@@ -77,7 +79,9 @@ class IAU(nn.Module):
             2 * inter, inter, 1, bias=True, norm_layer=norm_layer, act_layer=act_layer
         )
         self.W2 = nn.Conv2d(2 * inter, channels, 1)
-        self.W2_norm = norm_layer(channels)
+        norm = get_layer(norm_layer)
+        # the update is one (N, C, 1, 1) vector per sample, as in the official W2; batch 1 must train too
+        self.W2_norm = (BatchNormAnyBatch2d if norm is nn.BatchNorm2d else norm)(channels)
         self.register_buffer("self_edge", torch.eye(num_parts, dtype=torch.bool), persistent=False)
         if zero_init_last:
             for bn in (self.W1.bn, self.W2_norm):
@@ -107,5 +111,4 @@ class IAU(nn.Module):
         neighbours = torch.bmm(x_p, e.transpose(1, 2))  # sum_j e_ij x_j: (N, C/2, P)
         s = self.aggregate(torch.cat([x_p, neighbours], 1).unsqueeze(-1))  # (N, C/2, P, 1)
         update = self.W2(torch.cat([s.mean(2), u], 1).unsqueeze(-1))  # (N, C, 1, 1)
-        # BN of the broadcast update has the statistics of the (N, C, 1, 1) one and accepts batch 1
-        return z + self.W2_norm(update.expand_as(z))
+        return z + self.W2_norm(update)  # (N, C, 1, 1), broadcast to every position
