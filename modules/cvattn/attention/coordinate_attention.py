@@ -1,7 +1,7 @@
 """Coordinate Attention.
 
 Paper: "Coordinate Attention for Efficient Mobile Network Design", Qibin Hou, Daquan Zhou, Jiashi Feng,
-CVPR 2021, https://arxiv.org/abs/2103.02907. Official code: https://github.com/Andrew-Qibin/CoordAttention
+CVPR 2021, https://arxiv.org/abs/2103.02907. Official code: https://github.com/houqb/CoordAttention
 (``coordatt.py``).
 """
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input, match_memory_format
+from ..layers import BatchNormAnyBatch2d, LayerType, check_input, get_layer, match_memory_format
 
 
 @register("fpt-self", kind="attention", inputs=(64, 16, 16), channels=64)
@@ -208,8 +208,9 @@ class FPTRenderingTransformer(nn.Module):
         torch.Size([2, 64, 8, 8])
 
     Deviations:
-        The BN of the channel weight normalises it broadcast over the query's ``H x W`` (same statistics
-        as on the pooled vector, and it trains with batch 1). The official module's unused layers
+        The BN of the channel weight normalises the pooled ``(N, C, 1, 1)`` vector as the official code
+        does; a training batch of one, where the official code raises, is normalised with the running
+        statistics (:class:`~cvattn.layers.BatchNormAnyBatch2d`). The official module's unused layers
         (``conv_cat``, the transposed conv) are left out.
 
     Reference:
@@ -223,7 +224,8 @@ class FPTRenderingTransformer(nn.Module):
         fine = fine_channels or channels
         self.channels, self.fine_channels = channels, fine
         self.conv1x1 = nn.Conv2d(fine, channels, 1, bias=False)
-        self.bn_weight = norm_layer(channels)
+        norm = get_layer(norm_layer)
+        self.bn_weight = (BatchNormAnyBatch2d if norm is nn.BatchNorm2d else norm)(channels)  # on (N, C, 1, 1)
         self.conv3x3 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.bn_query = norm_layer(channels)
         self.str_conv3x3 = nn.Conv2d(fine, channels, 3, stride=2, padding=1, bias=False)
@@ -233,7 +235,7 @@ class FPTRenderingTransformer(nn.Module):
         check_input(x, self.channels)
         check_input(y, self.fine_channels, name="fine input")
         w = self.conv1x1(y.mean((2, 3), keepdim=True))  # (N, C, 1, 1)
-        w = F.relu(self.bn_weight(w.expand_as(x)))  # channel weight from the key's global content
+        w = F.relu(self.bn_weight(w))  # channel weight from the key's global content: (N, C, 1, 1)
         q_att = self.bn_query(self.conv3x3(x)) * w
         v_down = self.bn_value(self.str_conv3x3(y))  # (N, C, H, W)
         return F.relu(q_att + v_down)

@@ -51,7 +51,9 @@ class SelfCalibratedConv2d(nn.Module):
         The paper splits the input channels in half; the official ``SCBottleneck`` instead feeds the two
         paths from two separate 1x1 convs, which is the bottleneck's business, so this block follows the
         paper's split. ``K2``, ``K3`` keep ``in_channels / 2`` channels (the gate adds ``X1``), and ``K4`` maps
-        to ``out_channels / 2``.
+        to ``out_channels / 2``. The output is ``[Y1, Y2]`` (self-calibrated path first, as the paper's
+        figure); the official ``SCBottleneck`` concatenates the ``K1`` path first, which only permutes the
+        input channels of the bottleneck's next 1x1 conv.
 
     Reference:
         Liu, Hou, Cheng, Wang, Feng. Improving Convolutional Networks with Self-Calibrated Convolutions. CVPR 2020.
