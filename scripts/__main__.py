@@ -85,7 +85,11 @@ def _generated_docs(catalog: Catalog) -> dict[Path, str]:
 
     readme = render.splice_readme(README.read_text(encoding="utf-8"), catalog)
     board = render.readme_leaderboard(catalog, load_results(RESULT_FILES))
-    out = {README: render.splice(readme, render.BOARD_START, render.BOARD_END, board)}
+    readme = render.splice(readme, render.BOARD_START, render.BOARD_END, board)
+    from .parity import load_data
+    from .verification import PARITY_END, PARITY_START, readme_counts
+
+    out = {README: render.splice(readme, PARITY_START, PARITY_END, readme_counts(catalog, load_data()))}
     for path, lang in ((ROOT / "CONTRIBUTING.md", "en"), (ROOT / "CONTRIBUTING.zh.md", "zh")):
         out[path] = render.splice_fields(path.read_text(encoding="utf-8"), schema, lang)
     return out

@@ -518,7 +518,9 @@ def summary(catalog: Any) -> dict[str, Any]:
             cls=prov["class"],
             deviation=prov["deviation"],
             modes=sorted({m for c in configs if c["expect"] == "match" for m in c["modes"]}, key=MODES.index),
-            configs=[{"name": c["name"], "expect": c["expect"], "tolerance": c["tolerance"]} for c in configs],
+            configs=[
+                {"name": c["name"], "expect": c["expect"], "tolerance": c["tolerance"]} for c in configs
+            ],
         )
     return {"modules": statuses}
 
@@ -561,7 +563,11 @@ def status_table(data: dict[str, Any]) -> str:
     for module_id, e in sorted(data["modules"].items()):
         where = f"{e['repo'].removeprefix('https://github.com/')}@{e['commit'][:7]}" if "commit" in e else ""
         diff = f"{e['max_diff']:.1e}" + ("" if e.get("ok", True) else " FAIL") if "max_diff" in e else ""
-        status = e["status"] if e["status"] != "not-runnable" or e.get("reason") else "MISSING: no fixture, no note"
+        status = (
+            e["status"]
+            if e["status"] != "not-runnable" or e.get("reason")
+            else "MISSING: no fixture, no note"
+        )
         rows.append(f"| {module_id} | {status} | {where} | {diff} | {', '.join(e.get('modes', []))} |")
     counts = {s: sum(e["status"] == s for e in data["modules"].values()) for s in STATUSES}
     rows.append("")
@@ -637,8 +643,13 @@ def command_parity(args: Any) -> int:
         print(f"{DATA_FILE.relative_to(ROOT)} " + ("written" if changed else "unchanged"))
     failed = [m for m, e in data["modules"].items() if not e.get("ok", True)]
     if failed:
-        print(f"parity: {len(failed)} module(s) do not match their fixture: {', '.join(failed)}", file=sys.stderr)
-    missing = sorted(m for m, e in data["modules"].items() if e["status"] == "not-runnable" and not e.get("reason"))
+        print(
+            f"parity: {len(failed)} module(s) do not match their fixture: {', '.join(failed)}",
+            file=sys.stderr,
+        )
+    missing = sorted(
+        m for m, e in data["modules"].items() if e["status"] == "not-runnable" and not e.get("reason")
+    )
     if missing:
         print(
             f"parity: {len(missing)} module(s) with official code have neither a fixture nor a parity_note: "

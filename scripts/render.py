@@ -454,6 +454,7 @@ def module_section(
     api_paths: dict[str, str],
     inputs: dict[str, tuple[tuple[int, ...], ...]],
     costs: dict | None = None,
+    parity: dict[str, dict] | None = None,
 ) -> str:
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
@@ -463,6 +464,10 @@ def module_section(
     measured = (costs or {}).get("modules", {})
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")
+        if parity and module_id in parity:
+            from .verification import module_paragraph
+
+            out.append(module_paragraph(module_id, parity[module_id], lang))
         out.append(
             f"**{L['mechanism']}**\n\n![{L['diagram_alt']} {module_id}](../diagrams/{module_id}.svg)\n\n"
         )
@@ -522,6 +527,7 @@ def page_paper(
     api_paths: dict[str, str],
     inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
     costs: dict | None = None,
+    parity: dict[str, dict] | None = None,
 ) -> str:
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
@@ -537,7 +543,7 @@ def page_paper(
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
-    out.append(module_section(paper, lang, api_paths, inputs or {}, costs))
+    out.append(module_section(paper, lang, api_paths, inputs or {}, costs, parity))
     if paper.results:
         out.append(
             f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
@@ -597,9 +603,18 @@ def site_pages(
     api_paths: dict[str, str],
     inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
     costs: dict | None = None,
+    parity: dict | None = None,
 ) -> dict[str, str]:
-    """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh."""
+    """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh.
+
+    ``parity`` is the record of ``docs/data/parity.json``; with it, every module shows its verdict and the
+    Verification page lists them all."""
     pages: dict[str, str] = {}
+    verdicts = None
+    if parity is not None:
+        from . import verification
+
+        verdicts = verification.verdicts(catalog, parity)
     for lang in LANGS:
         s = suffix(lang)
         pages[f"{GENERATED_DIR}/all{s}.md"] = page_all(catalog, lang)
@@ -610,8 +625,10 @@ def site_pages(
             pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
         for p in catalog.papers:
             pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(
-                catalog, p, lang, api_paths, inputs, costs
+                catalog, p, lang, api_paths, inputs, costs, verdicts
             )
+        if parity is not None:
+            pages[f"{GENERATED_DIR}/verification{s}.md"] = verification.page(catalog, parity, lang)
         pages[f"{GENERATED_DIR}/modules{s}.md"] = page_modules(
             catalog, api_paths, costs or {"modules": {}}, lang
         )
@@ -723,6 +740,7 @@ SMOKE_COMMAND = (
 
 def module_options(config: dict) -> str:
     """The non-default constructor options of a harness run (``--set``), as inline code, or ''."""
+
     def code(value: str) -> str:  # inert in a code span; a pipe would still end the table cell
         return "`" + value.replace("`", "'").replace("|", "\\|") + "`"
 

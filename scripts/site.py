@@ -204,7 +204,9 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     details = scan_details()
     costs = load_costs_data()
     paths = {i: d[0] for i, d in details.items()}
-    pages = render.site_pages(catalog, paths, {i: d[1] for i, d in details.items()}, costs)
+    from .parity import load_data
+
+    pages = render.site_pages(catalog, paths, {i: d[1] for i, d in details.items()}, costs, load_data())
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
@@ -220,7 +222,16 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
 
 
 STAMP_NAME = ".cvattn-build-stamp"
-INPUTS = ("mkdocs.yml", "catalog", "docs", "hooks", "scripts", "modules/cvattn", "requirements.txt")
+INPUTS = (
+    "mkdocs.yml",
+    "catalog",
+    "docs",
+    "hooks",
+    "scripts",
+    "modules/cvattn",
+    "requirements.txt",
+    "tests/parity/fixtures",  # which modules have a fixture: the verdicts on the module pages
+)
 
 
 def inputs_digest() -> str:

@@ -77,5 +77,7 @@ class TokenAdapter(nn.Module):
                 raise ValueError(f"expected (N, H, W, C), got shape {tuple(x.shape)}")
             return to_channels_last(self.module(from_channels_last(x)))
         if x.dim() != 3 or size is None:
-            raise ValueError(f"expected (N, L, C) tokens and size=(H, W), got shape {tuple(x.shape)}, size={size}")
+            raise ValueError(
+                f"expected (N, L, C) tokens and size=(H, W), got shape {tuple(x.shape)}, size={size}"
+            )
         return to_tokens(self.module(from_tokens(x, size)))

@@ -25,6 +25,7 @@ def _build(cls, kwargs):
         else:
             sys.modules["utils.config"] = saved
 
+
 RECIPE = Recipe(
     module="autonl",
     repo="https://github.com/meijieru/yet_another_mobilenet_series",

@@ -22,10 +22,22 @@ RECIPE = Recipe(
     cls="CrissCrossAttention",
     configs=(
         Config("default", {"in_dim": 16, "recurrence": 2}, {"channels": 16}, ((2, 16, 5, 7),)),
-        Config("single-pass", {"in_dim": 24, "recurrence": 1}, {"channels": 24, "recurrence": 1}, ((2, 24, 4, 4),)),
-        Config("three-passes", {"in_dim": 8, "recurrence": 3}, {"channels": 8, "recurrence": 3}, ((2, 8, 7, 6),)),
+        Config(
+            "single-pass",
+            {"in_dim": 24, "recurrence": 1},
+            {"channels": 24, "recurrence": 1},
+            ((2, 24, 4, 4),),
+        ),
+        Config(
+            "three-passes", {"in_dim": 8, "recurrence": 3}, {"channels": 8, "recurrence": 3}, ((2, 8, 7, 6),)
+        ),
     ),
-    rename=((r"^0\.query_conv\.", "query."), (r"^0\.key_conv\.", "key."), (r"^0\.value_conv\.", "value."), (r"^0\.", "")),
+    rename=(
+        (r"^0\.query_conv\.", "query."),
+        (r"^0\.key_conv\.", "key."),
+        (r"^0\.value_conv\.", "value."),
+        (r"^0\.", ""),
+    ),
     drop=(r"^[1-9]\.",),
     patches=(('torch.tensor(float("inf")).cuda()', 'torch.tensor(float("inf"))'),),
     build=_build,

@@ -46,8 +46,12 @@ RECIPE = Recipe(
             ((1, 16, 8, 6),),
         ),
     ),
-    stubs={"timm": "", "timm.models": "", "timm.models.layers": _TIMM_LAYERS,
-           "timm.models.registry": "def register_model(fn):\n    return fn\n"},
+    stubs={
+        "timm": "",
+        "timm.models": "",
+        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.registry": "def register_model(fn):\n    return fn\n",
+    },
     call=_call,
     note="timm (imported by the file for the ResT network, not used by Attention) is stubbed.",
 )

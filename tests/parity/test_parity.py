@@ -33,7 +33,9 @@ def test_module_matches_the_official_code(module_id, config):
     assert config["tolerance"] == parity.TOLERANCE or config["why"], "a looser bound needs its reason"
     bad = {k: v for k, v in result.diffs.items() if not v <= config["tolerance"]}
     assert not bad, f"{module_id} [{config['name']}]: max |diff| over {config['tolerance']:g}: {bad}"
-    assert set(result.diffs) >= {f"{m} output" for m in config["modes"]} | {f"{m} input grad" for m in config["modes"]}
+    assert set(result.diffs) >= {f"{m} output" for m in config["modes"]} | {
+        f"{m} input grad" for m in config["modes"]
+    }
 
 
 def test_fixtures_and_recipes_agree():
@@ -43,7 +45,9 @@ def test_fixtures_and_recipes_agree():
         fixture = parity.load_fixture(path)
         recipe = parity.load_recipe(path.stem)
         prov = fixture["provenance"]
-        assert (prov["repo"], prov["file"], prov["class"]) == (recipe.repo, recipe.file, recipe.cls), path.name
+        assert (prov["repo"], prov["file"], prov["class"]) == (recipe.repo, recipe.file, recipe.cls), (
+            path.name
+        )
         assert prov["patches"] == [list(p) for p in recipe.patches], f"{path.name}: record it again"
         assert [c["name"] for c in fixture["configs"]] == [c.name for c in recipe.configs], path.name
         assert len(prov["commit"]) == 40 and prov["dtype"] == "float64"
@@ -64,3 +68,17 @@ def test_every_fixture_has_a_non_square_input_or_says_why():
 def test_fixtures_stay_small():
     total = sum(p.stat().st_size for p in FIXTURES)
     assert total < 20 * 2**20, f"parity fixtures take {total / 2**20:.1f} MB; the budget is 20 MB"
+
+
+def test_the_sites_record_is_current():
+    """docs/data/parity.json (the site's verdicts) agrees with the fixtures and the catalogue; regenerate it with
+    `python -m scripts parity status --write`."""
+    from scripts.catalog import load_or_raise
+
+    stored = parity.load_data()
+    assert parity.without_measurements(stored) == parity.summary(load_or_raise()), (
+        "docs/data/parity.json is stale: run `python -m scripts parity status --write`"
+    )
+    for module_id, entry in stored["modules"].items():
+        for config in entry.get("configs", []):
+            assert config["ok"], f"{module_id} [{config['name']}] was recorded as failing"

@@ -89,3 +89,27 @@ def test_every_source_page_has_a_chinese_source():
     ]
     missing = [p.relative_to(docs).as_posix() for p in english if not p.with_name(p.stem + ".zh.md").exists()]
     assert not missing, f"pages without a Chinese twin: {missing}"
+
+
+def test_module_pages_show_their_parity_verdict_and_the_verification_page_lists_all(site):
+    """Every module shows a badge linking to its row of the Verification page, in both languages."""
+    import re
+
+    from scripts import parity
+    from scripts.verification import verdicts
+
+    catalog, _ = load()
+    table = verdicts(catalog, parity.load_data())
+    for lang, prefix in (("en", ""), ("zh", "zh/")):
+        page = (site / prefix / "catalog/verification/index.html").read_text(encoding="utf-8")
+        for module_id, entry in table.items():
+            assert f'id="m-{module_id}"' in page
+            label = parity.STATUSES[entry["status"]][lang]
+            paper = (site / prefix / f"catalog/papers/{entry['paper']}/index.html").read_text(encoding="utf-8")
+            badge = re.search(rf'<a class="cvattn-parity [^"]*" href="([^"]*#m-{re.escape(module_id)})">[^<]*{label}', paper)
+            assert badge, f"{lang} page of {entry['paper']} has no verdict badge for {module_id}"
+            assert badge.group(1).startswith("../../verification/")
+    cbam = (site / "catalog/papers/cbam/index.html").read_text(encoding="utf-8")
+    assert "Jongchan/attention-module@" in cbam and "tests/parity/fixtures/cbam.pt" in cbam
+    bam = (site / "zh/catalog/papers/bam/index.html").read_text(encoding="utf-8")
+    assert "除已说明之处外与官方代码一致" in bam and "已说明的差异" in bam

@@ -10,7 +10,7 @@ import pytest
 from scripts import parity
 from scripts.parity_recipes._common import as_conv1x1
 
-TOY = '''
+TOY = """
 import torch
 from torch import nn
 import cuda_only_helpers  # an import the mechanism does not use: the recipe stubs it
@@ -24,7 +24,7 @@ class Gate(nn.Module):
     def forward(self, x):
         a = self.mlp(x.mean((2, 3))) + self.mlp(x.amax((2, 3)))
         return x * torch.sigmoid(a)[:, :, None, None].cuda()
-'''
+"""
 
 
 @pytest.fixture
@@ -32,7 +32,11 @@ def checkout(tmp_path):
     repo = tmp_path / "official"
     (repo / "models").mkdir(parents=True)
     (repo / "models" / "gate.py").write_text(TOY)
-    for cmd in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "toy"]):
+    for cmd in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "toy"],
+    ):
         subprocess.run(["git", "-C", str(repo), *cmd], check=True)
     return repo
 
@@ -78,12 +82,20 @@ def test_a_different_mechanism_is_caught(checkout, tmp_path):
 
 def test_a_rename_that_misses_keys_names_them(checkout, tmp_path):
     with pytest.raises(parity.ParityError, match=r"ours only: fc2.bias, fc2.weight"):
-        parity.record("cbam-channel", checkout, tmp_path, log=lambda _m: None, recipe=recipe(rename=((r"^mlp\.0\.", "fc1."),)))
+        parity.record(
+            "cbam-channel",
+            checkout,
+            tmp_path,
+            log=lambda _m: None,
+            recipe=recipe(rename=((r"^mlp\.0\.", "fc1."),)),
+        )
 
 
 def test_a_stale_patch_or_a_plain_folder_is_refused(checkout, tmp_path):
     with pytest.raises(parity.ParityError, match="patch no longer applies"):
-        parity.record("cbam-channel", checkout, tmp_path, log=lambda _m: None, recipe=recipe(patches=(("nope", ""),)))
+        parity.record(
+            "cbam-channel", checkout, tmp_path, log=lambda _m: None, recipe=recipe(patches=(("nope", ""),))
+        )
     plain = tmp_path / "plain"
     plain.mkdir()
     with pytest.raises(parity.ParityError, match="not a git checkout"):
