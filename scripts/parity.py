@@ -111,7 +111,8 @@ class Recipe:
         build: ``(official_class, kwargs) -> module``, when the class is not built by its constructor alone.
         call: ``(official_module, inputs) -> output``, when the official forward is not ``module(*inputs)``
             (other arguments, or outputs of which ours returns a part).
-        deviation: the documented deviation, when some configuration is expected to differ.
+        deviation: the documented deviation (English), when the module departs from the official code.
+        deviation_zh: the same in Chinese, for the site's Chinese pages.
         note: anything else a reader of the provenance needs (dropped keys, buffer handling).
         compare_buffers: compare the running statistics after the training step (default True).
     """
@@ -129,6 +130,7 @@ class Recipe:
     build: Callable[[Any, dict[str, Any]], Any] = _default_build
     call: Callable[[Any, Sequence[Any]], Any] = _default_call
     deviation: str = ""
+    deviation_zh: str = ""
     note: str = ""
     compare_buffers: bool = True
 
@@ -206,6 +208,10 @@ def import_official(recipe: Recipe, checkout: Path) -> types.ModuleType:
         exec(compile(source, str(path), "exec"), module.__dict__)
     finally:
         sys.path[:] = saved_path
+        # the repository's own modules leave sys.modules with it: another checkout may have a `utils` too
+        for mod_name, mod in list(sys.modules.items()):
+            if str(getattr(mod, "__file__", None) or "").startswith(str(checkout) + "/") and mod_name != name:
+                del sys.modules[mod_name]
         for stub_name, previous in saved_modules.items():
             if previous is None:
                 sys.modules.pop(stub_name, None)
@@ -380,6 +386,7 @@ def record(
             "rename": [[pattern, _describe(repl)] for pattern, repl in recipe.rename],
             "drop": list(recipe.drop),
             "deviation": recipe.deviation,
+            "deviation_zh": recipe.deviation_zh,
             "note": recipe.note,
             "torch": str(torch.__version__),
             "dtype": "float64",
@@ -517,6 +524,7 @@ def summary(catalog: Any) -> dict[str, Any]:
             file=prov["file"],
             cls=prov["class"],
             deviation=prov["deviation"],
+            deviation_zh=prov.get("deviation_zh", ""),
             modes=sorted({m for c in configs if c["expect"] == "match" for m in c["modes"]}, key=MODES.index),
             configs=[
                 {"name": c["name"], "expect": c["expect"], "tolerance": c["tolerance"]} for c in configs

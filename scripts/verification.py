@@ -99,6 +99,20 @@ LABELS = {
     },
 }
 ICONS = {"match": "✔", "documented": "✔", "paper": "∑", "not-runnable": "–"}
+SHORT = {
+    "en": {
+        "match": "matches",
+        "documented": "matches, deviation documented",
+        "paper": "paper's equations",
+        "not-runnable": "not runnable here",
+    },
+    "zh": {
+        "match": "一致",
+        "documented": "一致（差异已说明）",
+        "paper": "按论文公式核对",
+        "not-runnable": "无法在此运行",
+    },
+}
 
 
 def verdicts(catalog: Catalog, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -128,6 +142,11 @@ def _modes(entry: dict[str, Any], lang: str) -> str:
     return ", ".join(LABELS[lang][m] for m in entry.get("modes", []))
 
 
+def _deviation(entry: dict[str, Any], lang: str) -> str:
+    """The documented deviation in ``lang`` (the English text where no translation was recorded)."""
+    return (entry.get("deviation_zh") if lang == "zh" else None) or entry.get("deviation", "")
+
+
 def badge(module_id: str, entry: dict[str, Any], lang: str, href: str) -> str:
     status = entry["status"]
     label = STATUSES[status][lang]
@@ -146,7 +165,7 @@ def module_paragraph(module_id: str, entry: dict[str, Any], lang: str) -> str:
             f"`tests/parity/fixtures/{module_id}.pt`"
         )
         if status == "documented":
-            out += f"\n\n*{L['deviation']}:* {render.text(entry['deviation'])}"
+            out += f"\n\n*{L['deviation']}:* {render.text(_deviation(entry, lang))}"
     elif status == "paper":
         out += " — " + L["paper_text"]
     elif entry.get("reason"):
@@ -157,7 +176,9 @@ def module_paragraph(module_id: str, entry: dict[str, Any], lang: str) -> str:
 def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     table = verdicts(catalog, data)
-    out = [render._front(TITLE[lang]), f"# {TITLE[lang]}\n\n{L['intro']}\n\n"]
+    # a wide table: no table-of-contents column (the page has no sections)
+    front = render._front(TITLE[lang]).replace("\n---\n", "\nhide: [toc]\n---\n", 1)
+    out = [front, f"# {TITLE[lang]}\n\n{L['intro']}\n\n"]
     out.append(f"| {L['verdict']} | {L['count']} |\n| --- | --- |\n")
     for status, names in STATUSES.items():
         n = sum(e["status"] == status for e in table.values())
@@ -165,8 +186,8 @@ def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
     out.append(f"| **{L['all']}** | **{len(table)}** |\n\n")
     out.append('<div class="cvattn-sortable" markdown>\n\n')
     out.append(
-        f"| {L['module']} | {L['verdict']} | {L['official']} | {L['max_diff_col']} | {L['modes']} | {L['notes']} | "
-        f"{L['paper']} |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+        f"| {L['module']} | {L['verdict']} | {L['official']} | {L['max_diff_col']} | {L['modes']} | {L['notes']} |\n"
+        "| --- | --- | --- | --- | --- | --- |\n"
     )
     for module_id, e in sorted(table.items()):
         status = e["status"]
@@ -181,13 +202,13 @@ def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
             )
         )
         diff = f"{e['max_diff']:.1e}" if "max_diff" in e else "—"
-        note = e.get("deviation") or (
+        note = _deviation(e, lang) or (
             (e.get("reason") or {}).get(lang, "") if status == "not-runnable" else ""
         )
-        paper = render.link(render.text(e["paper"]), f"papers/{e['paper']}.md")
+        module = render.link(f"`{module_id}`", f"papers/{e['paper']}.md")
         out.append(
-            f'| <span id="m-{module_id}"></span>`{module_id}` | {ICONS[status]} {STATUSES[status][lang]} | '
-            f"{official} | {diff} | {_modes(e, lang) or '—'} | {render.text(note) or '—'} | {paper} |\n"
+            f'| <span id="m-{module_id}"></span>{module} | {ICONS[status]} {SHORT[lang][status]} | '
+            f"{official} | {diff} | {_modes(e, lang) or '—'} | {render.text(note) or '—'} |\n"
         )
     out.append("\n</div>\n")
     if data.get("torch"):

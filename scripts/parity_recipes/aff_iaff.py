@@ -55,6 +55,7 @@ RECIPE = Recipe(
     ),
     rename=_RENAME,
     build=_build,
+    deviation_zh="PyTorch 移植版的 iAFF 第二阶段复用了第一阶段的全局分支（global_att），global_att2 并未使用；本实现按论文与 MXNet 代码为第二阶段配备独立的全局分支。",
     deviation=(
         "The PyTorch port's second iAFF stage reuses the first stage's global branch (global_att) and leaves "
         "global_att2 unused; ours gives the second stage its own global branch, as the paper and the MXNet code."

@@ -55,6 +55,7 @@ RECIPE = Recipe(
         ),
     ),
     build=_build,
+    deviation_zh="作者的 PyTorch 移植版把亲和矩阵乘积按 f / H * W 缩放；本实现与官方 TensorFlow 代码一样除以 H * W，因此只有宽度为 1 的特征图两者才完全一致。",
     deviation=(
         "The authors' PyTorch port scales the affinity product by f / H * W; ours divides by H * W as the "
         "official TensorFlow code, so the outputs agree only for width-1 maps."

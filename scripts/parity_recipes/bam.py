@@ -44,6 +44,7 @@ RECIPE = Recipe(
     convert=as_conv1x1,
     # ChannelGate.__init__ assigns an undefined name; the attribute is never used.
     patches=(("        self.gate_activation = gate_activation\n", ""),),
+    deviation_zh="官方代码把两个分支相乘（本实现按论文默认相加，设置 combine='mul' 可复现官方做法）；另外官方通道分支用 HxH 窗口做平均池化，当 H != W 时与本实现的全局平均不同。",
     deviation=(
         "The official code multiplies the two branches (ours adds them by default, as the paper; combine='mul' "
         "reproduces it), and its channel branch average-pools an HxH window, which differs from our global "

@@ -49,6 +49,7 @@ RECIPE = Recipe(
     rename=((r"^channel_attention\.1\.conv\.", "conv."), (r"^channel_attention\.1\.bn\.", "bn.")),
     drop=(r"^conv_3x3\.",),
     build=_build,
+    deviation_zh="TorchSeg 的 AttentionRefinement 在注意力之前多了一个 3x3 卷积-BN-ReLU；论文中的 ARM 以及本实现只包含注意力部分。",
     deviation=(
         "TorchSeg's AttentionRefinement puts a 3x3 conv-BN-ReLU in front of the attention; the paper's ARM, "
         "and ours, is the attention alone."

@@ -55,6 +55,7 @@ RECIPE = Recipe(
     },
     build=_build,
     call=lambda module, inputs: module(*inputs)[0],
+    deviation_zh="默认（detach_em=False）时梯度会穿过 EM 迭代，而官方代码在 torch.no_grad 下运行 EM（设置 detach_em=True 可复现）；官方在全网络使用的 BatchNorm 动量 3e-4 未被采用。",
     deviation=(
         "By default (detach_em=False) gradients flow through the EM iterations, which the official code runs "
         "under torch.no_grad (detach_em=True reproduces it); the official network-wide BatchNorm momentum "

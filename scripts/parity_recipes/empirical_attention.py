@@ -47,6 +47,7 @@ RECIPE = Recipe(
         ),
     ),
     stubs=MMENGINE_STUBS,
+    deviation_zh="对于含“查询与位置”项但不含“仅位置”项的类型（'0100'、'0110'、'1100'、'1110'），mmcv 在取查询的竖直方向偏移时交换了高和宽；本模块按 '1111' 的方式计算该项。",
     deviation="For the types with the query-and-position term but without the position-only term "
     "('0100', '0110', '1100', '1110'), mmcv takes the vertical offsets from the query with height and "
     "width swapped; this module computes that term as for '1111'.",

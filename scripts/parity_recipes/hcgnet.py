@@ -58,6 +58,7 @@ RECIPE = Recipe(
         (r"^(?!squeeze)", "gate."),
     ),
     drop=DROP,
+    deviation_zh="官方 forward 令 H = W = x.size(-1)，遇到非正方形特征图会报错，因此只对正方形输入做对照；本实现使用实际的高和宽。",
     deviation=DEVIATION,
     note=NOTE,
 )

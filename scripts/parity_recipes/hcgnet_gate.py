@@ -40,6 +40,7 @@ RECIPE = Recipe(
     drop=DROP,
     build=_build,
     call=_call,
+    deviation_zh="官方 forward 令 H = W = x.size(-1)，遇到非正方形特征图会报错，因此只对正方形输入做对照；本实现使用实际的高和宽。",
     deviation=DEVIATION,
     note=NOTE
     + " The squeeze cell (conv1_1x1, conv2_3x3) is replaced by identities, so the gates see the input.",

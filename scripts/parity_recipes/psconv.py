@@ -61,6 +61,7 @@ RECIPE = Recipe(
     ),
     patches=((".byte().cuda()", ".bool()"),),
     build=_build,
+    deviation_zh="官方 PSGConv2d 对第 j 组第 i 部分在输出块 i + j * groups 处施加掩码，只有 groups 为 1 或等于 parts 时才正确；本实现在块 j * parts + i 处施加掩码。",
     deviation="The official PSGConv2d masks the dense convolution at output block i + j * groups for part i of "
     "group j, which is right only when groups is 1 or equals parts; ours masks block j * parts + i.",
     note="PSConv2d is built for the configuration without groups, PSGConv2d for the others. The official masked "

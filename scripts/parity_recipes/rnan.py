@@ -44,6 +44,7 @@ RECIPE = Recipe(
         (r"body\.2\.", "conv2."),
     ),
     build=_build,
+    deviation_zh="官方模块只适用于高和宽均为偶数的输入（否则上采样后的掩码特征与跳连尺寸不一致），因此只对偶数尺寸做对照；本实现对奇数尺寸会裁剪对齐。",
     deviation=(
         "The official block works only for even heights and widths (its upsampled mask features do not fit "
         "the skip otherwise), so only even sizes are compared; ours crops them for odd sizes."

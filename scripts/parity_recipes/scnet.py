@@ -64,6 +64,7 @@ RECIPE = Recipe(
         (r"^scconv\.k4\.", "k4."),
     ),
     build=_build,
+    deviation_zh="官方 SCBottleneck 用两个独立的 1x1 卷积分别为两条路径提供输入，并把 K1 路径放在前面拼接；本实现按论文把输入通道对半划分，并把自校准路径放在前面。对照时的适配器在我们的两半通道上按我们的顺序运行官方的 scconv 与 k1。",
     deviation="The official SCBottleneck feeds the two paths from two separate 1x1 convs and concatenates the K1 "
     "path first; ours splits the input in half and puts the self-calibrated path first (as the paper). The adapter "
     "runs the official scconv and k1 on our halves, in our order.",

@@ -54,6 +54,8 @@ def test_fixtures_and_recipes_agree():
         assert not any(c["expect"] == "differ" for c in fixture["configs"]) or prov["deviation"], (
             f"{path.name}: a configuration expected to differ needs the recipe's deviation text"
         )
+        assert bool(prov["deviation"]) == bool(prov["deviation_zh"]), f"{path.name}: deviation in en and zh"
+        assert (prov["deviation"], prov["deviation_zh"]) == (recipe.deviation, recipe.deviation_zh), path.name
 
 
 def test_every_fixture_has_a_non_square_input_or_says_why():
