@@ -41,3 +41,13 @@ def test_adapter_refuses_the_wrong_layout():
         adapter(torch.randn(2, 8, 3, 3))
     with pytest.raises(ValueError, match="layout must be"):
         TokenAdapter(torch.nn.Identity(), "nchw")
+
+
+def test_from_tokens_traces_with_torch_fx():
+    class Roundtrip(torch.nn.Module):
+        def forward(self, x):
+            return from_tokens(to_tokens(x) * 2, (x.shape[2], x.shape[3]))
+
+    traced = torch.fx.symbolic_trace(Roundtrip())
+    x = torch.randn(2, 3, 4, 5)
+    assert torch.equal(traced(x), 2 * x)

@@ -24,7 +24,7 @@ Modules that compute on tokens internally use the same functions, so the convent
 from __future__ import annotations
 
 import torch
-from torch import nn
+from torch import fx, nn
 
 LAYOUTS = ("nlc", "nhwc", "nchw")
 
@@ -37,10 +37,9 @@ def to_tokens(x: torch.Tensor) -> torch.Tensor:
 def from_tokens(t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """``(N, H*W, C)`` tokens back to an ``(N, C, H, W)`` feature map; ``size`` is ``(H, W)``."""
     h, w = size
-    n, length, c = t.shape
-    if length != h * w:
-        raise ValueError(f"{length} tokens do not make a {h}x{w} map")
-    return t.transpose(1, 2).reshape(n, c, h, w)
+    if not isinstance(t, fx.Proxy) and t.shape[1] != h * w:  # while torch.fx traces, sizes are symbolic
+        raise ValueError(f"{t.shape[1]} tokens do not make a {h}x{w} map")
+    return t.transpose(1, 2).reshape(t.shape[0], t.shape[2], h, w)
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
