@@ -11,19 +11,13 @@ from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
 from ..tokens import from_tokens, to_tokens
 
 _METHODS = ("dw_bn", "avg")
-
-
-@fx.wrap
-def _tokens_to_map(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``(N, H*W, C)`` tokens to the map size of ``like`` (a leaf for torch.fx: the length check needs sizes)."""
-    return from_tokens(t, (like.shape[-2], like.shape[-1]))
 
 
 @register("cvt", kind="attention", inputs=(64, 14, 14), channels=64, num_heads=1, stride_kv=2, qkv_bias=True)
@@ -125,4 +119,4 @@ class ConvolutionalProjectionAttention(nn.Module):
         drop = self.attn_drop if self.training else 0.0
         context = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N, h, HW, d)
         y = self.proj_drop(self.proj(context.transpose(1, 2).reshape(n, -1, c)))  # (N, HW, C)
-        return match_memory_format(_tokens_to_map(y, x), x)
+        return match_memory_format(from_tokens(y, (x.shape[-2], x.shape[-1])), x)

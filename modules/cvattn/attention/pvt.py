@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import LayerType, check_input, get_layer, match_memory_format
 from ..tokens import from_tokens, to_tokens
-
-
-@fx.wrap
-def _tokens_to_map(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``(N, H*W, C)`` tokens to the map size of ``like`` (a leaf for torch.fx: the length check needs sizes)."""
-    return from_tokens(t, (like.shape[-2], like.shape[-1]))
 
 
 @register("pvt", kind="attention", inputs=(128, 14, 14), channels=128, num_heads=2, sr_ratio=4, qkv_bias=True)
@@ -101,4 +95,4 @@ class SpatialReductionAttention(nn.Module):
         drop = self.attn_drop if self.training else 0.0
         context = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N, h, HW, d)
         y = self.proj_drop(self.proj(context.transpose(1, 2).reshape(n, -1, c)))  # (N, HW, C)
-        return match_memory_format(_tokens_to_map(y, x), x)
+        return match_memory_format(from_tokens(y, (x.shape[-2], x.shape[-1])), x)

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import LayerType, check_input, create_act, get_layer, match_memory_format
 from ..tokens import from_tokens, to_tokens
 from .pvt import SpatialReductionAttention
-
-
-@fx.wrap
-def _tokens_to_map(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``(N, H*W, C)`` tokens to the map size of ``like`` (a leaf for torch.fx: the length check needs sizes)."""
-    return from_tokens(t, (like.shape[-2], like.shape[-1]))
 
 
 @register("pvtv2", kind="attention", inputs=(64, 14, 14), channels=64, num_heads=1, qkv_bias=True)
@@ -105,7 +99,7 @@ class LinearSRA(nn.Module):
         drop = self.attn_drop if self.training else 0.0
         context = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N, h, HW, d)
         y = self.proj_drop(self.proj(context.transpose(1, 2).reshape(n, -1, c)))  # (N, HW, C)
-        return match_memory_format(_tokens_to_map(y, x), x)
+        return match_memory_format(from_tokens(y, (x.shape[-2], x.shape[-1])), x)
 
 
 @register(
