@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
 from ..tokens import from_tokens, to_tokens
-
-# from_tokens checks the token count with a Python ``if``; as a leaf of the traced graph it runs on real tensors
-fx.wrap("from_tokens")
 
 
 def _pair(value: int | tuple[int, int]) -> tuple[int, int]:

@@ -12,14 +12,11 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import ConvNormAct, check_input, match_memory_format
 from ..tokens import from_channels_last, from_tokens, to_channels_last, to_tokens
-
-# from_tokens checks the token count with a Python ``if``; as a leaf of the traced graph it runs on real tensors
-fx.wrap("from_tokens")
 
 
 def _offset_index(window: int) -> torch.Tensor:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import fx, nn
+from torch import nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
 from ..tokens import from_tokens, to_tokens
-
-fx.wrap("from_tokens")  # a leaf for torch.fx: it checks the token count against the map size
 
 
 @register("vit", kind="attention", inputs=(128, 14, 14), channels=128, num_heads=2)
