@@ -1,0 +1,88 @@
+"""Cross-covariance attention (XCA) of XCiT.
+
+Paper: "XCiT: Cross-Covariance Image Transformers", Alaaeldin El-Nouby, Hugo Touvron, Mathilde Caron,
+Piotr Bojanowski, Matthijs Douze, Armand Joulin, Ivan Laptev, Natalia Neverova, Gabriel Synnaeve, Jakob Verbeek,
+Hervé Jégou, NeurIPS 2021, https://proceedings.neurips.cc/paper/2021/hash/a655fbe4b8d7439994aa37ddad80de56-Abstract.html
+(arXiv 2106.09681). Official code: https://github.com/facebookresearch/xcit (``xcit.py``, ``XCA``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._registry import register
+from ..layers import check_input, match_memory_format
+from ..tokens import from_tokens, to_tokens
+
+
+@register("xcit", kind="attention", inputs=(64, 14, 14), channels=64, num_heads=8)
+class XCA(nn.Module):
+    """XCiT cross-covariance attention: attention between channels, not between tokens.
+
+    The ``H*W`` tokens are projected to queries, keys and values and split into ``h`` heads of
+    ``d = C / h`` channels. Per head, the ``d x d`` cross-covariance of the L2-normalised queries and keys
+    (each channel normalised over the ``H*W`` tokens) is scaled by a learned temperature and its softmax
+    weighs the value channels. The paper writes ``XCA(Q, K, V) = V softmax(K_n^T Q_n / tau)``; the official
+    code computes ``A = softmax(t * Q_n^T K_n)`` with the learned per-head ``t = 1 / tau``
+    (``temperature``), rows indexing query channels, and ``out = proj(A V^T)^T``. Memory grows with
+    ``H*W`` linearly: the attention map is ``d^2`` per head, whatever the size.
+
+    Args:
+        channels: channels ``C`` (the embedding dimension).
+        num_heads: heads ``h`` (XCiT models: 4, 8 or 16; class default 8).
+        qkv_bias: bias in the query/key/value projection (XCiT models: True).
+        attn_drop: dropout on the attention weights (0).
+        proj_drop: dropout after the output projection (0).
+
+    Shape:
+        - Input: ``(N, C, H, W)``
+        - Output: ``(N, C, H, W)``
+
+    Examples:
+        >>> import torch, cvattn
+        >>> xca = cvattn.create("xcit", channels=64, num_heads=8)
+        >>> xca(torch.randn(2, 64, 14, 14)).shape
+        torch.Size([2, 64, 14, 14])
+
+    Deviations:
+        Takes and returns a ``(N, C, H, W)`` map instead of ``(N, HW, C)`` tokens. The official class's
+        default is ``qkv_bias=False``; every XCiT model passes True, which is our default.
+
+    Reference:
+        El-Nouby et al. XCiT: Cross-Covariance Image Transformers. NeurIPS 2021.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int = 8,
+        qkv_bias: bool = True,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if num_heads < 1 or channels % num_heads:
+            raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
+        self.channels, self.num_heads = channels, num_heads
+        self.attn_drop = attn_drop
+        self.temperature = nn.Parameter(torch.ones(num_heads, 1, 1))
+        self.qkv = nn.Linear(channels, 3 * channels, bias=qkv_bias)
+        self.proj = nn.Linear(channels, channels)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.channels)
+        n, h = x.size(0), self.num_heads
+        tokens = to_tokens(x)  # (N, HW, C)
+        qkv = self.qkv(tokens).reshape(n, -1, 3, h, self.channels // h)
+        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)  # 3 x (N, h, d, HW): channels as the sequence
+        q = F.normalize(q, dim=-1)  # each channel L2-normalised over the tokens
+        k = F.normalize(k, dim=-1)
+        drop = self.attn_drop if self.training else 0.0
+        # softmax(tau * q k^T) v over the d channels of a head; tau folded into q, so the SDPA scale is 1
+        y = F.scaled_dot_product_attention(q * self.temperature, k, v, dropout_p=drop, scale=1.0)
+        y = y.permute(0, 3, 1, 2).reshape(n, -1, self.channels)  # (N, HW, C)
+        y = self.proj_drop(self.proj(y))
+        return match_memory_format(from_tokens(y, x.shape[-2:]), x)
