@@ -7,19 +7,12 @@ from torch import nn
 
 from cvattn.tokens import from_channels_last, to_channels_last
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 STUBS = {
     "timm": "",
     "timm.models": "",
-    "timm.models.layers": _TIMM_LAYERS,
+    "timm.models.layers": TIMM_LAYERS,
     "timm.models.vision_transformer": "class VisionTransformer:\n    pass\ndef _cfg(*args, **kwargs):\n    return {}\n",
     "timm.models.registry": "def register_model(fn):\n    return fn\n",
     "fvcore": "",

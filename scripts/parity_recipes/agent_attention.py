@@ -7,14 +7,7 @@ and with an agent grid different from the learnt one."""
 from cvattn.tokens import from_tokens, to_tokens
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 _MMDET = """
 class _Registry:
@@ -75,7 +68,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "mmcv": "",
         "mmcv.runner": "def _load_checkpoint(*args, **kwargs):\n    raise NotImplementedError('stub')\n",
         "_mmdet_stub": _MMDET,

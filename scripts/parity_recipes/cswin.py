@@ -10,15 +10,9 @@ from torch import nn
 from cvattn.tokens import from_tokens, to_tokens
 from scripts.parity import Config, Recipe
 
+from ._common import TIMM_LAYERS
+
 _STUB = "def _stub(*args, **kwargs):\n    raise NotImplementedError('stub')\n"
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
 
 
 class Zero(nn.Module):
@@ -83,7 +77,7 @@ RECIPE = Recipe(
         "timm.data": "IMAGENET_DEFAULT_MEAN = IMAGENET_DEFAULT_STD = None\n",
         "timm.models": "",
         "timm.models.helpers": _STUB + "load_pretrained = _stub\n",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "timm.models.resnet": _STUB + "resnet26d = resnet50d = _stub\n",
         "timm.models.registry": "def register_model(fn):\n    return fn\n",
         "einops": "",

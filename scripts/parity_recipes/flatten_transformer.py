@@ -9,14 +9,7 @@ import torch.nn.functional as F
 from cvattn.tokens import from_channels_last, to_channels_last
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 
 def _call(module, inputs):
@@ -62,7 +55,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "einops": "def rearrange(*args, **kwargs):\n    raise NotImplementedError('stub')\n",
     },
     call=_call,

@@ -13,14 +13,7 @@ from torch import nn
 from cvattn.tokens import from_channels_last, to_channels_last
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 _BUILDER = """
 class _Registry:
@@ -92,7 +85,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "mmcv": "",
         "mmcv.runner": "def load_checkpoint(*args, **kwargs):\n    raise NotImplementedError('stub')\n",
         "mmdet": "",

@@ -7,14 +7,7 @@ stubbed."""
 from cvattn.tokens import from_tokens, to_tokens
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 _MMDET_REGISTRY = """
 class _Registry:
@@ -78,7 +71,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "mm_modules": "",
         "mm_modules.DCN": "",
         "mm_modules.DCN.modules": "",

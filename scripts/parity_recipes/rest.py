@@ -4,14 +4,7 @@ with and without the head-mixing transform, and with and without spatial reducti
 
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 
 def _call(module, inputs):
@@ -49,7 +42,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "timm.models.registry": "def register_model(fn):\n    return fn\n",
     },
     call=_call,

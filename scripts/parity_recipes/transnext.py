@@ -10,14 +10,7 @@ import sys
 
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 _PKG_RESOURCES = """
 class DistributionNotFound(Exception):
@@ -68,7 +61,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "timm.models.registry": "def register_model(fn):\n    return fn\n",
         "timm.models.vision_transformer": "def _cfg(*args, **kwargs):\n    return {}\n",
         "pkg_resources": _PKG_RESOURCES,

@@ -5,14 +5,7 @@ with and without the qkv bias, on non-square maps."""
 from cvattn.tokens import from_tokens, to_tokens
 from scripts.parity import Config, Recipe
 
-_TIMM_LAYERS = """
-def DropPath(*args, **kwargs):
-    raise NotImplementedError('stub')
-def to_2tuple(x):
-    return (x, x)
-def trunc_normal_(tensor, *args, **kwargs):
-    return tensor
-"""
+from ._common import TIMM_LAYERS
 
 _TIMM_VIT = """
 def _cfg(*args, **kwargs):
@@ -50,7 +43,7 @@ RECIPE = Recipe(
     stubs={
         "timm": "",
         "timm.models": "",
-        "timm.models.layers": _TIMM_LAYERS,
+        "timm.models.layers": TIMM_LAYERS,
         "timm.models.vision_transformer": _TIMM_VIT,
         "timm.models.registry": "def register_model(fn):\n    return fn\n",
     },
