@@ -87,6 +87,9 @@ def adapt_config(module_id: str, shapes: Shapes) -> dict[str, Any]:
     - channels: for attention and fusion modules ``channels`` follows the first input's channels;
       for blocks ``in_channels`` does, and ``out_channels`` too when it equals ``in_channels`` by
       default;
+    - heads: when the new channel count is not divisible by the default ``num_heads`` (Swin's 3 heads of
+      96 channels, at 64 channels), ``num_heads`` keeps the default head width (64 / 32 = 2 heads), or
+      falls back to the largest head count that divides the channels;
     - spatial size: a default equal to the example's ``(H, W)``, or an int equal to ``H`` under a
       name containing ``size`` or ``resolution``, follows the first input's ``(H, W)``.
 
@@ -106,6 +109,14 @@ def adapt_config(module_id: str, shapes: Shapes) -> dict[str, Any]:
             overrides["in_channels"] = channels
             if defaults.get("out_channels") == defaults["in_channels"]:
                 overrides["out_channels"] = channels
+        heads = defaults.get("num_heads")
+        if isinstance(heads, int) and "channels" in overrides and channels % heads:
+            width = defaults["channels"] // heads
+            overrides["num_heads"] = (
+                channels // width
+                if channels % width == 0
+                else max(h for h in range(1, heads + 1) if channels % h == 0)
+            )
     example = spec.inputs[0]
     if len(first) == 4 and len(example) == 3:
         old_hw, new_hw = tuple(example[-2:]), tuple(first[-2:])

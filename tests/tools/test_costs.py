@@ -38,6 +38,12 @@ def test_config_follows_the_input():
     assert costs.static_costs("se", (1, 256, 14, 14))["config"] == {"channels": 256}
 
 
+def test_heads_follow_the_channels_when_they_no_longer_divide_them():
+    """Swin's default is 3 heads of 32 channels: at 64 channels that becomes 2 heads of 32."""
+    assert costs.adapt_config("swin", ((1, 64, 56, 56),)) == {"channels": 64, "num_heads": 2}
+    assert costs.adapt_config("swin", ((1, 96, 56, 56),)) == {}
+
+
 class QuadraticToy(nn.Module):
     """Non-local-like: attention over all H*W positions, cost quadratic in H*W."""
 

@@ -89,7 +89,9 @@ class CaiTClassAttention(nn.Module):
         n, h, d = x.size(0), self.num_heads, self.channels // self.num_heads
         cls = self.cls_token.expand(n, -1, -1)  # (N, 1, C)
         z = torch.cat([cls, to_tokens(x)], dim=1)  # (N, 1 + HW, C)
-        q = self.q(cls).reshape(n, 1, h, d).transpose(1, 2)  # (N, h, 1, d)
+        # the class token is the same for every sample: project it once (an expanded view of a parameter
+        # given to a submodule also trips torch's module tracker, used by FlopCounterMode)
+        q = self.q(self.cls_token).expand(n, -1, -1).reshape(n, 1, h, d).transpose(1, 2)  # (N, h, 1, d)
         k = self.k(z).reshape(n, -1, h, d).transpose(1, 2)  # (N, h, 1 + HW, d)
         v = self.v(z).reshape(n, -1, h, d).transpose(1, 2)
         drop = self.attn_drop if self.training else 0.0
