@@ -476,7 +476,9 @@ def module_section(
         )
         out.append(
             f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n"
-            "      show_root_heading: true\n      show_source: false\n\n"
+            "      show_root_heading: true\n      show_source: false\n"
+            # no "Bases:" line: a base class documented on its own page (en and zh) is an ambiguous autoref
+            "      show_bases: false\n\n"
         )
         out.append(f"**{L['cost']}**\n\n{cost_table(measured.get(module_id), lang)}")
         if measured.get(module_id, {}).get("scaling", {}).get("resolutions"):

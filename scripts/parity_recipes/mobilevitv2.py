@@ -97,6 +97,8 @@ RECIPE = Recipe(
     },
     build=_build,
     call=_call,
+    deviation_zh="当输入尺寸不是图块大小的整数倍时，官方模块返回放大到下一个整数倍的特征图；本实现会把输出（双线性插值，角点对齐）"
+    "缩放回输入尺寸。",
     deviation="For a size that is no multiple of the patch, the official block returns the map resized up to the "
     "next multiple; ours resizes the output back to the input's size (bilinear, corners aligned).",
     note="torchvision (imported by other cvnets layers and heads, not by the MobileViTv2 block) is stubbed; the "
