@@ -9,6 +9,7 @@ https://openaccess.thecvf.com/content/CVPR2024/html/Shi_TransNeXt_Robust_Foveal_
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -37,25 +38,39 @@ def _geometry(
     """What depends on the map size only: the padding mask of each query's window ``(N, L)``, the length scale
     ``log(valid local keys + pooled keys)`` ``(N, 1)``, and the log-spaced relative coordinates of every
     (query, pooled key) pair as a table of unique rows with its index ``(N * P,)``. Computed in float32 as the
-    official buffers are, then cast to the input's dtype."""
+    official buffers are (once per map size), then cast to the input's dtype."""
     h, w = x.shape[-2:]
+    mask, length_scale, table, index = _geometry_f32(h, w, window, sr_ratio, pool_size, pretrain_size)
+    return mask.to(x.device), length_scale.to(x), table.to(x), index.to(x.device)
+
+
+@functools.lru_cache(maxsize=32)
+def _geometry_f32(
+    h: int, w: int, window: int, sr_ratio: int, pool_size: int | None, pretrain_size: tuple[int, int] | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     ph, pw = _pool_size(h, w, sr_ratio, pool_size)
-    ones = torch.ones(1, 1, h, w, device=x.device)
+    ones = torch.ones(1, 1, h, w)
     valid = F.unfold(ones, window, padding=window // 2)[0].transpose(0, 1)  # (N, L)
     padding_mask = valid == 0
     length_scale = torch.log(valid.sum(-1, keepdim=True) + ph * pw)
-    # continuous relative positions between queries and the centres of the pooled cells
+    # continuous relative positions between queries and the centres of the pooled cells, one axis at a time:
+    # every (row offset, column offset) combination occurs, so the unique (row, column) pairs of the official
+    # torch.unique(dim=0) over all N * P pairs are the product of the unique row and column offsets, in the
+    # same (row-major, sorted) order, without building the N * P pairs
     pre_h, pre_w = pretrain_size or (h, w)
-    qh, qw = torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32)
-    kh = F.adaptive_avg_pool1d(qh[None], ph)[0]
-    kw = F.adaptive_avg_pool1d(qw[None], pw)[0]
-    qh, qw = (t.reshape(-1) for t in torch.meshgrid(qh, qw, indexing="ij"))
-    kh, kw = (t.reshape(-1) for t in torch.meshgrid(kh, kw, indexing="ij"))
-    rel_h = (qh[:, None] - kh[None, :]) / max(pre_h - 1, 1) * 8
-    rel_w = (qw[:, None] - kw[None, :]) / max(pre_w - 1, 1) * 8
-    table, index = torch.unique(torch.stack((rel_h, rel_w), -1).view(-1, 2), return_inverse=True, dim=0)
+
+    def offsets(n: int, pooled: int, pre: int) -> tuple[torch.Tensor, torch.Tensor]:
+        q = torch.arange(n, dtype=torch.float32)
+        k = F.adaptive_avg_pool1d(q[None], pooled)[0]
+        return torch.unique((q[:, None] - k[None, :]) / max(pre - 1, 1) * 8, return_inverse=True)
+
+    rows, row_index = offsets(h, ph, pre_h)  # (U_h,), (H, P_h)
+    cols, col_index = offsets(w, pw, pre_w)  # (U_w,), (W, P_w)
+    table = torch.stack(torch.meshgrid(rows, cols, indexing="ij"), -1).view(-1, 2)  # (U_h * U_w, 2)
     table = torch.sign(table) * torch.log2(table.abs() + 1.0) / math.log2(8)
-    return padding_mask, length_scale.to(x), table.to(x), index.to(x.device)
+    # pair (query (i, j), key (a, b)) -> row_index[i, a] * U_w + col_index[j, b], in (i, j, a, b) order
+    index = row_index[:, None, :, None] * len(cols) + col_index[None, :, None, :]
+    return padding_mask, length_scale, table, index.reshape(-1)
 
 
 # size-dependent pieces: leaves of the torch.fx trace, so the trace holds for every input size
