@@ -28,6 +28,20 @@ def _initial_bases(like: torch.Tensor, batch: int, d: int, r: int, seed: int | N
     return F.normalize(bases, dim=1).to(like.dtype)
 
 
+@fx.wrap
+def nmf_coef_step(x: torch.Tensor, bases: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
+    """Multiplicative NMF update of the coefficients, ``C <- C * (X^T B) / (C B^T B)``.
+
+    A leaf of ``torch.fx`` traces, so that the diagram shows one box per update."""
+    return coef * torch.bmm(x.transpose(1, 2), bases) / (coef.bmm(bases.transpose(1, 2).bmm(bases)) + 1e-6)
+
+
+@fx.wrap
+def nmf_bases_step(x: torch.Tensor, bases: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
+    """Multiplicative NMF update of the bases, ``B <- B * (X C) / (B C^T C)`` (a leaf of ``torch.fx`` traces)."""
+    return bases * torch.bmm(x, coef) / (bases.bmm(coef.transpose(1, 2).bmm(coef)) + 1e-6)
+
+
 @register("hamburger", kind="attention", inputs=(64, 14, 14), channels=64, md_channels=64)
 class Hamburger(nn.Module):
     """Hamburger with the NMF ham: the map is rebuilt from a rank-``R`` non-negative factorisation.
@@ -104,13 +118,6 @@ class Hamburger(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, 0, (2.0 / m.out_channels) ** 0.5)
 
-    @staticmethod
-    def _update_coef(x: torch.Tensor, bases: torch.Tensor, coef: torch.Tensor) -> torch.Tensor:
-        # C <- C * (X^T B) / (C B^T B)
-        return (
-            coef * torch.bmm(x.transpose(1, 2), bases) / (coef.bmm(bases.transpose(1, 2).bmm(bases)) + 1e-6)
-        )
-
     def ham(self, x: torch.Tensor) -> torch.Tensor:
         """NMF of the ``S`` matrices ``(D/S) x HW``, rebuilt as ``B C^T``; one-step gradient."""
         n, _, h, w = x.shape
@@ -121,10 +128,9 @@ class Hamburger(nn.Module):
         xd = x.detach()  # the iterations are not differentiated
         coef = torch.softmax(torch.bmm(xd.transpose(1, 2), bases), dim=-1)  # (N S, HW, R)
         for _ in range(self.train_steps if self.training else self.eval_steps):
-            coef = self._update_coef(xd, bases, coef)
-            # B <- B * (X C) / (B C^T C)
-            bases = bases * torch.bmm(xd, coef) / (bases.bmm(coef.transpose(1, 2).bmm(coef)) + 1e-6)
-        coef = self._update_coef(x, bases, coef)  # the one differentiated step
+            coef = nmf_coef_step(xd, bases, coef)
+            bases = nmf_bases_step(xd, bases, coef)
+        coef = nmf_coef_step(x, bases, coef)  # the one differentiated step
         return torch.bmm(bases, coef.transpose(1, 2)).reshape(n, self.md_channels, h, w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
