@@ -186,8 +186,8 @@ def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
     out.append(f"| **{L['all']}** | **{len(table)}** |\n\n")
     out.append('<div class="cvattn-sortable" markdown>\n\n')
     out.append(
-        f"| {L['module']} | {L['verdict']} | {L['official']} | {L['max_diff_col']} | {L['modes']} | {L['notes']} |\n"
-        "| --- | --- | --- | --- | --- | --- |\n"
+        f"| {L['module']} | {L['verdict']} | {L['max_diff_col']} ({L['modes']}) | {L['official']}; {L['notes']} |\n"
+        "| --- | --- | --- | --- |\n"
     )
     for module_id, e in sorted(table.items()):
         status = e["status"]
@@ -201,14 +201,14 @@ def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
                 else "—"
             )
         )
-        diff = f"{e['max_diff']:.1e}" if "max_diff" in e else "—"
+        diff = f"{e['max_diff']:.1e} ({_modes(e, lang)})" if "max_diff" in e else "—"
         note = _deviation(e, lang) or (
             (e.get("reason") or {}).get(lang, "") if status == "not-runnable" else ""
         )
         module = render.link(f"`{module_id}`", f"papers/{e['paper']}.md")
         out.append(
             f'| <span id="m-{module_id}"></span>{module} | {ICONS[status]} {SHORT[lang][status]} | '
-            f"{official} | {diff} | {_modes(e, lang) or '—'} | {render.text(note) or '—'} |\n"
+            f"{diff} | {official}{'<br>' + render.text(note) if note else ''} |\n"
         )
     out.append("\n</div>\n")
     if data.get("torch"):
