@@ -620,7 +620,7 @@ def command_parity(args: Any) -> int:
         python -m scripts parity record ID --official DIR [--out DIR]
         python -m scripts parity status [--write]
 
-    record: imports the official class named by scripts/parity_recipes/<ID>.py from DIR (a git checkout; its
+    record: imports the official class named by scripts/parity_recipes/<ID, - as _>.py from DIR (a git checkout; its
     commit is recorded), randomises its weights and normalisation statistics, renames them to cvattn's names
     through the recipe's explicit map, runs every configuration in float64 in eval and train mode, and writes
     tests/parity/fixtures/<ID>.pt (weights, inputs, outputs, input gradients, running statistics after the
@@ -628,8 +628,9 @@ def command_parity(args: Any) -> int:
 
     status: runs every fixture against the cvattn module and prints the table of verdicts: matches the official
     code, matches except where documented, no official code (checked against the paper's equations), official
-    code not runnable here. --write stores it in docs/data/parity.json for the site; exit 1 when a fixture
-    does not match.
+    code not runnable here (MISSING where an entry with official code has neither a fixture nor a parity_note).
+    --write stores it in docs/data/parity.json for the site; exit 1 when a fixture does not match or a module
+    is missing.
     """
     from .catalog import load_or_raise
 
