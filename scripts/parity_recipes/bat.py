@@ -30,5 +30,7 @@ RECIPE = Recipe(
         ),
     ),
     rename=((r"(^|\.)(conv[12])\.0\.", r"\1\2.conv."), (r"(^|\.)(conv[12])\.1\.", r"\1\2.bn.")),
-    note="Train mode draws the same Dropout2d mask in both (same seed, same shape).",
+    note="Train mode draws the same Dropout2d mask in both (same seed, same shape). Square maps only: the official "
+    "block fails on non-square maps and on sides that are not a multiple of s (ours pads; that path is checked "
+    "against a float64 reference in tests/modules/test_bat.py).",
 )
