@@ -43,6 +43,6 @@ RECIPE = Recipe(
     },
     call=_call,
     note="timm, imported by the file for the rest of the ViP network, is stubbed; the re-weighting Mlp's fc1/fc2 "
-    "are our reweight.0/reweight.2. Square maps only: the official layer runs only when H = W = segment_dim "
+    "are our reweight.0/reweight.2. Square maps only (no non-square configuration): the official layer runs only when H = W = segment_dim "
     "(ours pads other sizes; checked against a float64 reference in tests/modules/test_vision_permutator.py).",
 )
