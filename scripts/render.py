@@ -238,21 +238,23 @@ def awesome_table(catalog: Catalog, papers: list[Paper], lang: str, depth: int) 
             f"| {_paper_cell(p, lang, depth)} | {_venue(catalog, p)} | {_code_cell(p)} | "
             f"{text(getattr(p.idea, lang))} | {_blog_cell(p)} |"
         )
-    return "\n".join(rows) + "\n"
+    return '<div class="cvattn-t-awesome" markdown>\n\n' + "\n".join(rows) + "\n\n</div>\n"
 
 
-def _front(title: str) -> str:
+def _front(title: str, wide: bool = False) -> str:
     """YAML front matter with the page title. MkDocs themes print ``page.title`` into the HTML without
-    escaping it (<title>, header, navigation), so the title is HTML-escaped here."""
-    return f"---\ntitle: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}\n---\n\n"
+    escaping it (<title>, header, navigation), so the title is HTML-escaped here. ``wide``: a table page,
+    shown without the table-of-contents column (its tables then take the whole width, see cvattn.css)."""
+    hide = "hide: [toc]\n" if wide else ""
+    return f"---\ntitle: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}\n{hide}---\n\n"
 
 
 def page_all(catalog: Catalog, lang: str) -> str:
     L = LABELS[lang]
     out = [
-        _front(L["all"]),
+        _front(L["all"], wide=True),
         f"# {L['all']}\n\n{L['intro_all']}\n\n",
-        '<div class="cvattn-sortable" markdown>\n\n',
+        '<div class="cvattn-sortable cvattn-t-papers" markdown>\n\n',
     ]
     out.append(
         f"| {L['paper']} | {L['venue']} | {L['year']} | {L['category']} | {L['code']} | {L['module']} | {L['idea']} |\n"
@@ -277,7 +279,7 @@ def page_category(catalog: Catalog, category_id: str, lang: str) -> str:
     L = LABELS[lang]
     count = f"{len(papers)} {L['in_category']}" if lang == "zh" else f"{len(papers)} {L['in_category']}."
     return (
-        _front(name)
+        _front(name, wide=True)
         + f"# {name}\n\n{text(getattr(cat.description, lang))}\n\n{count}\n\n"
         + awesome_table(catalog, papers, lang, 2)
     )
@@ -494,9 +496,9 @@ def page_modules(catalog: Catalog, api_paths: dict[str, str], costs: dict, lang:
     cats = catalog.category_by_id
     measured = costs.get("modules", {})
     out = [
-        _front(L["modules"]),
+        _front(L["modules"], wide=True),
         f"# {L['modules']}\n\n{L['modules_intro']}\n\n",
-        '<div class="cvattn-sortable" markdown>\n\n',
+        '<div class="cvattn-sortable cvattn-t-modules" markdown>\n\n',
     ]
     out.append(
         f"| {L['module']} | {L['category']} | {L['kind']} | {L['std_input']} | {L['params_n']} | {L['flops']} | "

@@ -174,7 +174,7 @@ def extra_pages(catalog: Catalog) -> dict[str, str]:
         sfx = render.suffix(lang)
         title = TITLES["leaderboard"][lang]
         pages[f"{render.GENERATED_DIR}/leaderboard{sfx}.md"] = (
-            render._front(title)
+            render._front(title, wide=True)
             + f"# {title}\n\n"
             + leaderboard.leaderboard_markdown(catalog, results, lang, depth=1)
             + "\n![accuracy vs cost](leaderboard.svg)\n"

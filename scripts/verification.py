@@ -177,14 +177,14 @@ def page(catalog: Catalog, data: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     table = verdicts(catalog, data)
     # a wide table: no table-of-contents column (the page has no sections)
-    front = render._front(TITLE[lang]).replace("\n---\n", "\nhide: [toc]\n---\n", 1)
+    front = render._front(TITLE[lang], wide=True)
     out = [front, f"# {TITLE[lang]}\n\n{L['intro']}\n\n"]
     out.append(f"| {L['verdict']} | {L['count']} |\n| --- | --- |\n")
     for status, names in STATUSES.items():
         n = sum(e["status"] == status for e in table.values())
         out.append(f"| {ICONS[status]} {names[lang]}: {L['legend'][status]} | {n} |\n")
     out.append(f"| **{L['all']}** | **{len(table)}** |\n\n")
-    out.append('<div class="cvattn-sortable" markdown>\n\n')
+    out.append('<div class="cvattn-sortable cvattn-paths" markdown>\n\n')
     out.append(
         f"| {L['module']} | {L['verdict']} | {L['max_diff_col']} ({L['modes']}) | {L['official']}; {L['notes']} |\n"
         "| --- | --- | --- | --- |\n"

@@ -98,6 +98,57 @@ def test_all_papers_table_sorts(page, url):
     assert titles == sorted(titles, key=str.lower) or titles == sorted(titles, key=lambda t: t.casefold())
 
 
+def _column(page, index: int) -> list[str]:
+    return page.locator(f".cvattn-sortable tbody tr td:nth-child({index})").all_inner_texts()
+
+
+def test_numeric_columns_sort_by_value(page, url):
+    # "4,208" and "28,901,376" must sort as numbers, not as text ("28,901,376" < "4,208")
+    page.goto(url + "catalog/modules/")
+    for name, index in (("Parameters", 5), ("FLOPs", 6)):
+        header = page.locator(".cvattn-sortable th", has_text=name)
+        header.click()
+        cells = _column(page, index)
+        values = [int(c.replace(",", "")) for c in cells if c.strip() not in ("", "—")]
+        assert len(values) > 100 and values == sorted(values), name
+        assert all(c.strip() in ("", "—") for c in cells[len(values) :]), f"{name}: blank cells go last"
+        header.click()
+        values_desc = [int(c.replace(",", "")) for c in _column(page, index) if c.strip() not in ("", "—")]
+        assert values_desc == sorted(values, reverse=True), name
+    latency = page.locator(".cvattn-sortable th", has_text="Latency")
+    latency.click()
+    times = [float(c.replace(",", "")) for c in _column(page, 7) if c.strip() not in ("", "—")]
+    assert times == sorted(times)
+
+
+@pytest.mark.parametrize("lang", ["", "zh/"])
+@pytest.mark.parametrize("path", ["catalog/all/", "catalog/modules/", "catalog/categories/channel/"])
+def test_table_pages_use_the_width_and_scroll_visibly(browser, url, lang, path):
+    hint = "可左右滑动" if lang else "Scroll sideways"
+    for width, overflowing in ((1280, False), (390, True)):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        pg = context.new_page()
+        pg.goto(url + lang + path)
+        pg.wait_for_selector("article table")
+        assert pg.locator(".md-sidebar--secondary").is_hidden(), "table pages have no table-of-contents column"
+        box = pg.evaluate(
+            """() => { const wrap = document.querySelector('article .md-typeset__scrollwrap');
+                       const table = wrap.querySelector('table');
+                       const last = table.tHead.rows[0].cells[table.tHead.rows[0].cells.length - 1];
+                       const rows = Array.from(table.tBodies[0].rows).slice(0, 20).map(r => r.getBoundingClientRect().height);
+                       return {wrap: wrap.clientWidth, table: table.scrollWidth, lastRight: last.getBoundingClientRect().right,
+                               rowMax: Math.max(...rows), scroll: getComputedStyle(wrap).overflowX,
+                               hint: !!wrap.previousElementSibling && wrap.previousElementSibling.classList.contains('cvattn-scroll-hint')}; }"""
+        )
+        if overflowing:  # a phone: the table scrolls sideways, with a scrollbar and a hint saying so
+            assert box["table"] > box["wrap"] and box["scroll"] == "scroll" and box["hint"], box
+            assert hint in pg.locator(".cvattn-scroll-hint").first.inner_text()
+        else:  # a laptop: every column, the idea column included, fits beside the navigation
+            assert box["table"] <= box["wrap"] + 1 and box["lastRight"] <= width and not box["hint"], box
+            assert box["rowMax"] < 180, f"rows are too tall ({box['rowMax']:.0f} px): columns too narrow"
+        context.close()
+
+
 def test_category_page_lists_its_entries(page, url):
     catalog, _ = load()
     page.goto(url + "catalog/categories/channel/")
