@@ -82,3 +82,14 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         return markdown
     lang = "zh" if page.file.src_uri.endswith(".zh.md") else "en"
     return markdown.replace(HOME_MARKER, render.home_block(_state["catalog"], lang))
+
+
+# The toc extension's permalink title is one option for both languages; Chinese pages get their own.
+PERMALINK_TITLE = {"zh": 'title="永久链接"'}
+
+
+def on_page_content(html: str, page, config, files, **kwargs) -> str:
+    lang = "zh" if page.file.src_uri.endswith(".zh.md") else "en"
+    if lang in PERMALINK_TITLE:
+        html = html.replace('title="Permanent link"', PERMALINK_TITLE[lang])
+    return html

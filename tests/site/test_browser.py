@@ -214,3 +214,59 @@ def test_hostile_entry_text_executes_nothing(page, serve, tmp_path_factory):
         assert page.evaluate("window.__pwned === undefined"), path
     assert "<script>window.__pwned" in page.locator("article").inner_text()
     assert dialogs == []
+
+
+def test_home_language_switch_works_under_a_sub_path(page, url):
+    # the site is served under /cvattn/: links to "/" or "/zh/" would leave it
+    assert url.endswith("/cvattn/")
+    page.goto(url)
+    page.locator(".md-header__option .md-select").first.hover()
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_url(url + "zh/")
+    page.locator(".md-header__option .md-select").first.hover()
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(url)
+    for path in ("", "zh/", "catalog/all/", "zh/catalog/papers/se/"):
+        page.goto(url + path)
+        hrefs = page.locator("a.md-select__link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert len(hrefs) == 2 and not any(h.startswith("/") for h in hrefs), (path, hrefs)
+
+
+def test_pages_request_nothing_missing(page, url):
+    # Material fetched a sitemap.xml beside each <link rel=alternate>: two 404s on every page
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    for path in ("", "zh/", "catalog/all/", "zh/catalog/papers/se/", "catalog/modules/"):
+        page.goto(url + path)
+        page.wait_for_load_state("networkidle")
+    assert missing == []
+    assert page.locator("link[rel=alternate]").count() == 0
+
+
+def test_root_404_page_is_english_with_a_chinese_line(page, url):
+    catalog, _ = load()
+    page.goto(url + "404.html")
+    assert page.locator("html").get_attribute("lang") == "en"
+    body = page.locator("article").inner_text()
+    assert "Page not found" in body and "页面不存在" in body
+    hrefs = page.locator("article a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["/", "/zh/"], hrefs  # served at any depth: links from the site root (base_url)
+    menu = page.locator("a.md-select__link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert menu == ["/", "/zh/"], "the 404 page's language menu leads to the home pages, not to some paper"
+    titles = [p.title for p in catalog.papers]
+    assert not any(t in page.content() for t in titles)
+
+
+@pytest.mark.parametrize(
+    "lang, toggles, permalink, footer",
+    [("", ("Dark mode", "Light mode"), "Permanent link", "Made with"), ("zh/", ("切换到深色模式", "切换到浅色模式"), "永久链接", "本站由")],
+)
+def test_theme_strings_follow_the_page_language(page, url, lang, toggles, permalink, footer):
+    page.goto(url + lang + "catalog/papers/se/")
+    labels = page.locator("form[data-md-component=palette] label").evaluate_all(
+        "ls => ls.map(l => l.getAttribute('title'))"
+    )
+    assert set(labels) == set(toggles)
+    links = page.locator("a.headerlink").evaluate_all("ls => ls.map(l => l.getAttribute('title'))")
+    assert links and set(links) == {permalink}
+    assert footer in page.locator(".md-copyright").inner_text()
