@@ -10,16 +10,20 @@ from __future__ import annotations
 import html
 import json
 import re
+import tomllib
 from collections import Counter
 from urllib.parse import quote, urlsplit
 
 import bibtexparser
 from bibtexparser import model as bib
 
-from .catalog import Catalog, Paper
+from .catalog import ROOT, Catalog, Paper
+from .registry_scan import CodeInfo
 
 LANGS = ("en", "zh")
 GENERATED_DIR = "catalog"  # under docs/; git-ignored
+SOURCE_DIR = "source"  # the package's files, copied under GENERATED_DIR for the modules' source links
+PACKAGE_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 MAX_NEWEST = 10
 
 LABELS = {
@@ -55,6 +59,17 @@ LABELS = {
         "gflops": "GFLOPs",
         "source": "Source",
         "usage": "Usage",
+        "get_code": "Get the code",
+        "install": (
+            "Install the package from a clone of the repository with `pip install .` (PyTorch 2.1 or newer is its only "
+            "dependency), or build the wheel and install that: `pip wheel --no-deps -w dist .` then "
+            "`pip install dist/cvattn-{version}-py3-none-any.whl`."
+        ),
+        "constructor": "Constructor",
+        "registry_config": "`cvattn.create(\"{id}\")` builds it with {config}; any argument can be overridden.",
+        "registry_plain": "`cvattn.create(\"{id}\")` builds it with the defaults above; any argument can be overridden.",
+        "source": "Source",
+        "same_api": "The same class as `{first}` above, built by `cvattn.create(\"{id}\")` with {config}.",
         "api": "API",
         "module_section": "Module",
         "no_module": "This entry has no module: it is a survey, an analysis or a backbone cited for context.",
@@ -134,6 +149,16 @@ LABELS = {
         "gflops": "GFLOPs",
         "source": "出处",
         "usage": "用法",
+        "get_code": "获取代码",
+        "install": (
+            "在仓库的本地克隆中执行 `pip install .` 即可安装（唯一的依赖是 PyTorch 2.1 及以上版本）；也可以先用 "
+            "`pip wheel --no-deps -w dist .` 构建 wheel，再执行 `pip install dist/cvattn-{version}-py3-none-any.whl`。"
+        ),
+        "constructor": "构造函数",
+        "registry_config": "`cvattn.create(\"{id}\")` 以 {config} 构建该模块，所有参数都可以另行指定。",
+        "registry_plain": "`cvattn.create(\"{id}\")` 使用上面的默认参数构建该模块，所有参数都可以另行指定。",
+        "source": "源代码",
+        "same_api": "与上文 `{first}` 是同一个类，`cvattn.create(\"{id}\")` 以 {config} 构建。",
         "api": "API 文档",
         "module_section": "模块实现",
         "no_module": "该条目没有对应模块：它是一篇综述、分析论文，或作为背景引用的骨干网络。",
@@ -450,6 +475,22 @@ def cost_table(entry: dict | None, lang: str) -> str:
     return "\n".join(rows) + f"\n\n*{L['cost_note']}; {where}.*\n\n"
 
 
+def _config_text(config: str) -> str:
+    return f"`{config}`" if config else "no arguments"
+
+
+def get_code(module_id: str, info: CodeInfo, lang: str) -> str:
+    """The constructor signature, what the registry passes it, and a link to the module's source file."""
+    L = LABELS[lang]
+    out = []
+    if info.signature:
+        config = L["registry_config"].format(id=module_id, config=_config_text(info.config))
+        out.append(f"**{L['constructor']}**\n\n```py\n{info.signature}\n```\n\n{config}\n\n")
+    relative = info.source.removeprefix("modules/")
+    out.append(f"**{L['source']}**: [`{info.source}`](../{SOURCE_DIR}/{relative})\n\n")
+    return "".join(out)
+
+
 def module_section(
     paper: Paper,
     lang: str,
@@ -457,6 +498,7 @@ def module_section(
     inputs: dict[str, tuple[tuple[int, ...], ...]],
     costs: dict | None = None,
     parity: dict[str, dict] | None = None,
+    code: dict[str, CodeInfo] | None = None,
 ) -> str:
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
@@ -464,6 +506,9 @@ def module_section(
         note = getattr(paper.module_note, lang) if paper.module_note else L["no_module"]
         return out[0] + text(note) + "\n\n"
     measured = (costs or {}).get("modules", {})
+    if code:
+        out.append(f"**{L['get_code']}**: {L['install'].format(version=PACKAGE_VERSION)}\n\n")
+    documented: dict[str, str] = {}  # class path -> the first module id on this page that shows its API block
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")
         if parity and module_id in parity:
@@ -476,12 +521,20 @@ def module_section(
         out.append(
             f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()))}\n"
         )
-        out.append(
-            f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n"
-            "      show_root_heading: true\n      show_source: false\n"
-            # no "Bases:" line: a base class documented on its own page (en and zh) is an ambiguous autoref
-            "      show_bases: false\n\n"
-        )
+        info = (code or {}).get(module_id)
+        if info is not None:
+            out.append(get_code(module_id, info, lang))
+        first = documented.setdefault(api_paths[module_id], module_id)
+        if first != module_id:  # variants of one class (non-local's four modes): its API block once a page
+            config = _config_text(info.config) if info is not None else "its registered defaults"
+            out.append(f"**{L['api']}**\n\n{L['same_api'].format(first=first, id=module_id, config=config)}\n\n")
+        else:
+            out.append(
+                f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n"
+                "      show_root_heading: true\n      show_source: false\n"
+                # no "Bases:" line: a base class documented on its own page (en and zh) is an ambiguous autoref
+                "      show_bases: false\n\n"
+            )
         out.append(f"**{L['cost']}**\n\n{cost_table(measured.get(module_id), lang)}")
         if measured.get(module_id, {}).get("scaling", {}).get("resolutions"):
             out.append(
@@ -532,6 +585,7 @@ def page_paper(
     inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
     costs: dict | None = None,
     parity: dict[str, dict] | None = None,
+    code: dict[str, CodeInfo] | None = None,
 ) -> str:
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
@@ -547,7 +601,7 @@ def page_paper(
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
-    out.append(module_section(paper, lang, api_paths, inputs or {}, costs, parity))
+    out.append(module_section(paper, lang, api_paths, inputs or {}, costs, parity, code))
     if paper.results:
         out.append(
             f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
@@ -608,11 +662,13 @@ def site_pages(
     inputs: dict[str, tuple[tuple[int, ...], ...]] | None = None,
     costs: dict | None = None,
     parity: dict | None = None,
+    code: dict[str, CodeInfo] | None = None,
 ) -> dict[str, str]:
     """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh.
 
     ``parity`` is the record of ``docs/data/parity.json``; with it, every module shows its verdict and the
-    Verification page lists them all."""
+    Verification page lists them all. ``code`` (``registry_scan.scan_code()``): with it, every module shows
+    its constructor and a link to its source file, which is copied into the site."""
     pages: dict[str, str] = {}
     verdicts = None
     if parity is not None:
@@ -629,12 +685,16 @@ def site_pages(
             pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
         for p in catalog.papers:
             pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(
-                catalog, p, lang, api_paths, inputs, costs, verdicts
+                catalog, p, lang, api_paths, inputs, costs, verdicts, code
             )
         if parity is not None:
             pages[f"{GENERATED_DIR}/verification{s}.md"] = verification.page(catalog, parity, lang)
         pages[f"{GENERATED_DIR}/modules{s}.md"] = page_modules(
             catalog, api_paths, costs or {"modules": {}}, lang
+        )
+    for source in sorted({info.source for info in (code or {}).values()}):  # what the source links point at
+        pages[f"{GENERATED_DIR}/{SOURCE_DIR}/{source.removeprefix('modules/')}"] = (ROOT / source).read_text(
+            encoding="utf-8"
         )
     pages[f"{GENERATED_DIR}/catalog.bib"] = bibtex(catalog)
     pages[f"{GENERATED_DIR}/catalog.json"] = catalog_json(catalog)

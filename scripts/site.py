@@ -199,14 +199,16 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     Returns:
         (files written, files removed)
     """
-    from .registry_scan import scan_details
+    from .registry_scan import scan_code, scan_details
 
     details = scan_details()
     costs = load_costs_data()
     paths = {i: d[0] for i, d in details.items()}
     from .parity import load_data
 
-    pages = render.site_pages(catalog, paths, {i: d[1] for i, d in details.items()}, costs, load_data())
+    pages = render.site_pages(
+        catalog, paths, {i: d[1] for i, d in details.items()}, costs, load_data(), code=scan_code()
+    )
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))

@@ -162,3 +162,31 @@ def test_contiguous_input_gives_contiguous_output(id):
     module = cvattn.create(id).train()
     for t in _outputs(_run(module, cvattn.example_input(id))):
         assert t.is_contiguous(), f"{id}: output of shape {tuple(t.shape)} has strides {t.stride()}"
+
+
+def test_shown_constructor_is_the_real_one():
+    """The signature and registry config a module page shows (read from the source) are the class's own."""
+    import ast
+    from pathlib import Path
+
+    from scripts.catalog import ROOT
+    from scripts.registry_scan import scan_code
+
+    code = scan_code()
+    assert set(code) == set(cvattn.list_modules())
+    for module_id, info in code.items():
+        spec = cvattn.get_spec(module_id)
+        assert Path(inspect.getsourcefile(spec.cls)).resolve() == (ROOT / info.source).resolve(), module_id
+        assert info.signature is not None and info.signature.startswith(spec.cls.__name__ + "("), module_id
+        shown = ast.parse(info.signature.replace("\n", ""), mode="eval").body
+        assert isinstance(shown, ast.Call)
+        real = [p for p in inspect.signature(spec.cls).parameters.values()]
+        names = [p.name for p in real if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        assert [a.id for a in shown.args if isinstance(a, ast.Name)] + [k.arg for k in shown.keywords] == names, module_id
+        for kw in shown.keywords:
+            default = inspect.signature(spec.cls).parameters[kw.arg].default
+            # evaluated where the class is defined, the shown default (nn.ReLU, PSP_SIZES, 16) is the real one
+            namespace = spec.cls.__init__.__globals__
+            assert eval(ast.unparse(kw.value), dict(namespace)) == default, (module_id, kw.arg)
+        config = ast.parse(f"f({info.config})", mode="eval").body
+        assert {k.arg: ast.literal_eval(k.value) for k in config.keywords} == spec.defaults, module_id

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.catalog import CATALOG_DIR, load
+from scripts.catalog import CATALOG_DIR, ROOT, load
 from tests.catalog.test_validator import GOOD, make_catalog
 from tests.site.conftest import ARTIFACTS, build_site
 
@@ -270,3 +270,31 @@ def test_theme_strings_follow_the_page_language(page, url, lang, toggles, permal
     links = page.locator("a.headerlink").evaluate_all("ls => ls.map(l => l.getAttribute('title'))")
     assert links and set(links) == {permalink}
     assert footer in page.locator(".md-copyright").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["", "zh/"])
+def test_module_page_shows_how_to_get_the_code(page, url, lang):
+    from scripts.registry_scan import scan_code
+
+    code = scan_code()
+    page.goto(url + lang + "catalog/papers/non-local/")
+    article = page.locator("article")
+    assert "pip install ." in article.inner_text() and "py3-none-any.whl" in article.inner_text()
+    # four variants of one class: the constructor and source of each, the API block once
+    assert article.locator(".doc-class").count() == 1
+    for module_id in ("non-local", "non-local-gaussian"):
+        assert code[module_id].config.split(", ")[-1] in article.inner_text()
+    source = article.get_by_role("link", name="modules/cvattn/attention/non_local.py").first
+    href = source.get_attribute("href")
+    response = page.request.get(page.url.split("#")[0] + href)
+    assert response.ok and response.text() == (ROOT / "modules/cvattn/attention/non_local.py").read_text(encoding="utf-8")
+    page.goto(url + lang)
+    assert "pip install ." in page.locator("article").inner_text()
+
+
+def test_home_install_line_names_the_package_version():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    for name in ("index.md", "index.zh.md"):
+        assert f"cvattn-{version}-py3-none-any.whl" in (ROOT / "docs" / name).read_text(encoding="utf-8"), name
