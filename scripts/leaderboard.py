@@ -59,6 +59,9 @@ LABELS = {
         "no_results": "No harness results yet: run `python -m scripts evaluate`.",
         "scatter_x": "cost ({unit})",
         "scatter_y": "top-1 accuracy (%)",
+        "reported_tag": "reported",
+        "harness_tag": "harness",
+        "no_points": "(no results)",
     },
     "zh": {
         "harness": "评测工具的结果",
@@ -97,6 +100,9 @@ LABELS = {
         "no_results": "尚无评测结果：运行 `python -m scripts evaluate`。",
         "scatter_x": "开销（{unit}）",
         "scatter_y": "top-1 准确率 (%)",
+        "reported_tag": "论文报告",
+        "harness_tag": "本项目评测",
+        "no_points": "（暂无结果）",
     },
 }
 
@@ -189,11 +195,71 @@ def leaderboard_markdown(catalog: Catalog, results: list[dict[str, Any]], lang: 
     return "".join(out)
 
 
+def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 7) -> list:
+    """Annotate every point with its label where it overlaps no other label and no point.
+
+    Greedy, in a fixed order (so the figure is byte-identical): for each point, the first free spot among
+    eight directions at growing distances; a label pushed away from its point gets a thin leader line. The
+    boxes are measured with the figure's renderer, in display coordinates.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    marks = [ax.transData.transform((x, y)) for x, y, _ in points]
+    taken = [(mx - 4, my - 4, mx + 4, my + 4) for mx, my in marks]  # the markers themselves
+    directions = [(1, 0.4), (1, -1.2), (-1, 0.4), (-1, -1.2), (0, 1.2), (0, -2.2), (1, 1.4), (-1, 1.4)]
+    texts = []
+    order = sorted(range(len(points)), key=lambda i: (marks[i][0], marks[i][1], points[i][2]))
+    for i in order:
+        x, y, label = points[i]
+        mx, my = marks[i]
+        text = ax.annotate(label, (x, y), fontsize=fontsize, xytext=(4, 2), textcoords="offset points")
+        box = text.get_window_extent(renderer)
+        w, h = box.width, box.height
+        chosen = None
+        for radius in (4, 10, 18, 28, 40, 55, 75, 100, 130):
+            for dx, dy in directions:
+                left = mx + (radius if dx > 0 else -radius - w if dx < 0 else -w / 2)
+                bottom = my + dy * h / 1.2 * (1 + radius / 20) - (h / 2 if dx == 0 and dy < 0 else 0)
+                candidate = (left, bottom, left + w, bottom + h)
+                inside = frame.x0 <= left and left + w <= frame.x1 and frame.y0 <= bottom and bottom + h <= frame.y1
+                if inside and not any(_overlap(candidate, t) for t in taken):
+                    chosen = candidate
+                    break
+            if chosen:
+                break
+        if chosen is None:  # no free spot anywhere near: leave this point unlabelled rather than overprint
+            text.remove()
+            continue
+        offset = (chosen[0] - mx, chosen[1] - my)
+        far = abs(offset[0]) > 14 or abs(offset[1]) > 14
+        text.remove()
+        text = ax.annotate(
+            label,
+            (x, y),
+            fontsize=fontsize,
+            xytext=(offset[0] * 72 / fig.dpi, offset[1] * 72 / fig.dpi),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#888888", "shrinkA": 0, "shrinkB": 2} if far else None,
+        )
+        taken.append(chosen)
+        texts.append(text)
+    return texts
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float = 1.5) -> bool:
+    """Whether two boxes overlap or come closer than ``gap`` pixels."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
 def scatter_svg(catalog: Catalog, results: list[dict[str, Any]], lang: str = "en") -> str:
     """Accuracy against cost: ImageNet top-1 vs GFLOPs as reported, and harness top-1 vs MACs per data set.
 
-    One panel per group that has points; byte-identical for the same input.
+    One panel per group that has points; labels laid out so that none overlaps another (``place_labels``);
+    titles and axes in ``lang``; byte-identical for the same input.
     """
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,29 +270,52 @@ def scatter_svg(catalog: Catalog, results: list[dict[str, Any]], lang: str = "en
     for paper in catalog.papers:
         for res in paper.results:
             if res.gflops and "top-1" in res.metric.lower():
-                groups.setdefault(f"{res.dataset} (reported)|GFLOPs", []).append(
+                groups.setdefault(f"0|{res.dataset} ({L['reported_tag']})|GFLOPs", []).append(
                     (res.gflops, res.value, res.model)
                 )
     for r in results:
         if r.get("top1") is not None and r.get("macs"):
             c = r["config"]
-            key = f"{c.get('data')} {c.get('arch')} w{c.get('width')} (harness)|M MACs"
+            key = f"1|{c.get('data')} {c.get('arch')} w{c.get('width')} ({L['harness_tag']})|M MACs"
             groups.setdefault(key, []).append((r["macs"] / 1e6, r["top1"], r["module"]))
     if not groups:
-        groups["(no results)|-"] = []
-    rc = {"svg.hashsalt": "cvattn", "svg.fonttype": "none", "font.family": "DejaVu Sans"}
-    with plt.rc_context(rc):
-        fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4.2), squeeze=False)
-        for ax, (key, points) in zip(axes[0], sorted(groups.items()), strict=True):
-            title, unit = key.split("|")
-            for x, y, label in points:
-                ax.scatter(x, y, s=18, color="#3f51b5")
-                ax.annotate(label, (x, y), fontsize=6, xytext=(3, 2), textcoords="offset points")
+        groups[f"0|{L['no_points']}|-"] = []
+    # Text stays text in the SVG (svg.fonttype none), so the browser draws the Chinese labels with its own
+    # CJK font; matplotlib only measures them, with the first of these fonts that it has.
+    rc = {
+        "svg.hashsalt": "cvattn",
+        "svg.fonttype": "none",
+        "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"],
+    }
+    with plt.rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"findfont: Font family .* not found", category=UserWarning)
+        ordered = sorted(groups.items())
+        widths = [1.0 if len(points) < 20 else 2.2 for _, points in ordered]  # crowded panels get room
+        fig, axes = plt.subplots(
+            1, len(ordered), figsize=(6.0 * sum(widths), 4.6 if max(map(len, groups.values())) < 20 else 9.0),
+            squeeze=False, gridspec_kw={"width_ratios": widths},
+        )
+        for ax, (key, points) in zip(axes[0], ordered, strict=True):
+            _, title, unit = key.split("|")
+            if points:
+                ax.scatter([x for x, _, _ in points], [y for _, y, _ in points], s=14, color="#3f51b5", zorder=3)
+                xs, ys = [x for x, _, _ in points], [y for _, y, _ in points]
+                if min(xs) > 0 and max(xs) / min(xs) > 20:  # costs over orders of magnitude: a log axis
+                    ax.set_xscale("log")
+                    ax.set_xlim(min(xs) / 1.6, max(xs) * 3)
+                else:
+                    pad_x = (max(xs) - min(xs)) * 0.08 or 1
+                    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x * 2.5)
+                pad_y = (max(ys) - min(ys)) * 0.08 or 1
+                ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
             ax.set_title(title, fontsize=9)
             ax.set_xlabel(L["scatter_x"].format(unit=unit), fontsize=8)
             ax.set_ylabel(L["scatter_y"], fontsize=8)
             ax.grid(alpha=0.3)
         fig.tight_layout()
+        for ax, (_, points) in zip(axes[0], ordered, strict=True):
+            place_labels(ax, points)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
         plt.close(fig)

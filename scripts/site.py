@@ -157,10 +157,13 @@ GALLERY_INTRO = {
 }
 
 
-def _leaderboard_plot(catalog: Catalog) -> str:
+SCATTER_ALT = {"en": "accuracy vs cost", "zh": "精度与开销"}
+
+
+def _leaderboard_plot(catalog: Catalog, lang: str = "en") -> str:
     from . import leaderboard
 
-    return leaderboard.scatter_svg(catalog, leaderboard.load_results(RESULT_FILES), "en")
+    return leaderboard.scatter_svg(catalog, leaderboard.load_results(RESULT_FILES), lang)
 
 
 def extra_pages(catalog: Catalog) -> dict[str, str]:
@@ -177,7 +180,7 @@ def extra_pages(catalog: Catalog) -> dict[str, str]:
             render._front(title, wide=True)
             + f"# {title}\n\n"
             + leaderboard.leaderboard_markdown(catalog, results, lang, depth=1)
-            + "\n![accuracy vs cost](leaderboard.svg)\n"
+            + f"\n![{SCATTER_ALT[lang]}](leaderboard.svg)\n"  # the zh build gets leaderboard.zh.svg (i18n suffix)
         )
         title = TITLES["gallery"][lang]
         body = "![all maps](../assets/gallery/gallery.png)\n\n" if "gallery.png" in images else ""
@@ -212,7 +215,8 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
-        pages[f"{render.GENERATED_DIR}/leaderboard.svg"] = _leaderboard_plot(catalog)  # cheap: one scatter
+        for lang in render.LANGS:  # cheap: one scatter per language
+            pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = _leaderboard_plot(catalog, lang)
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0
