@@ -129,6 +129,148 @@ def draw(image: torch.Tensor, panels: list[tuple[str, torch.Tensor]], fmt: str, 
     return buf.getvalue()
 
 
+GALLERY_DATA = ROOT / "docs" / "data" / "gallery.json"
+GALLERY_TRAINING = {
+    "arch": "resnet18",
+    "width": 8,
+    "data": "digits",
+    "epochs": 6,
+    "batch_size": 64,
+    "lr": 0.05,
+}
+GALLERY_DIGITS = 4  # test digits shown per module (the first test image of classes 0, 1, 2, ...)
+
+
+def _gallery_digits(count: int = GALLERY_DIGITS) -> tuple[torch.Tensor, list[int]]:
+    """The first test image of each of the classes 0..count-1 of the digits split: ``(count, 3, 32, 32)`` uint8."""
+    from .evaluate import load_digits32
+
+    _, _, images, labels = load_digits32()
+    picks = [int((labels == c).nonzero()[0]) for c in range(count)]
+    return images[picks], [int(labels[i]) for i in picks]
+
+
+FIGURE_TEXT = {"en": ("digit {}", "map value"), "zh": ("数字 {}", "注意力值")}
+# matplotlib draws the Chinese labels with the first font that has the glyphs (Debian's fonts-noto-cjk)
+_RC_ZH = {**_RC, "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP"]}
+
+
+def draw_trained(images: torch.Tensor, maps: torch.Tensor, digits: list[int], lang: str = "en") -> bytes:
+    """A row of test digits with a module's map overlaid (one colour scale for the row) and its colour bar; PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    title, label = FIGURE_TEXT[lang]
+    with plt.rc_context(_RC if lang == "en" else _RC_ZH):
+        fig = trained_figure(images, maps, digits, label, title)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None}, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def trained_figure(
+    images: torch.Tensor,
+    maps: torch.Tensor,
+    digits: list[int],
+    colorbar_label: str = "map value",
+    title: str = "digit {}",
+):
+    """The matplotlib figure of :func:`draw_trained`: one axis per digit and the colour bar's axis."""
+    import matplotlib.pyplot as plt
+
+    size = images.shape[-1]
+    up = F.interpolate(maps[:, None].float(), size=(size, size), mode="bilinear", align_corners=False)[:, 0]
+    low, high = float(up.min()), float(up.max())
+    fig, axes = plt.subplots(1, len(images), figsize=(1.9 * len(images) + 0.9, 2.2), squeeze=False)
+    shown = None
+    for ax, image, attn, digit in zip(axes[0], images, up, digits, strict=True):
+        gray = image.float().mean(0).numpy()
+        ax.imshow(gray, cmap="gray", interpolation="nearest")
+        shown = ax.imshow(
+            attn.numpy(), cmap="viridis", alpha=0.65, vmin=low, vmax=high if high > low else low + 1
+        )
+        ax.contour(gray, levels=[96.0], colors="white", linewidths=0.9)  # the digit's outline, over the map
+        ax.set_title(title.format(digit), fontsize=8)
+        ax.axis("off")
+    bar = fig.colorbar(shown, ax=list(axes[0]), fraction=0.03, pad=0.02)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label(colorbar_label, fontsize=7)
+    return fig
+
+
+def trained_gallery(
+    out: Path, checkpoint_dir: Path, ids: list[str], data_file: Path = GALLERY_DATA, log=print
+) -> dict[str, Any]:
+    """Train (or reuse the checkpoint of) a ResNet-18 with each module on digits, then draw its maps.
+
+    Every module is trained by the evaluation harness with :data:`GALLERY_TRAINING`; its checkpoint is
+    kept in ``checkpoint_dir`` and reused when it has the same configuration. The map shown is the one of
+    the last block of the second stage (16 x 16) on the first test digits. Writes ``<id>.png`` into
+    ``out`` and the record of every figure (configuration, test accuracy, stage, date) into ``data_file``.
+    """
+    import json
+
+    from cvattn.attention_maps import SPATIAL_MAPS, capture
+
+    from .evaluate import Config, build_model, checkpoint_path, run
+
+    images, digits = _gallery_digits()
+    record: dict[str, Any] = {"training": GALLERY_TRAINING, "digits": digits, "modules": {}}
+    if data_file.exists():
+        record["modules"] = json.loads(data_file.read_text(encoding="utf-8")).get("modules", {})
+    out.mkdir(parents=True, exist_ok=True)
+    for n, module_id in enumerate(ids, 1):
+        config = Config(
+            module=module_id, checkpoint_dir=str(checkpoint_dir), progress=False, **GALLERY_TRAINING
+        )
+        ckpt = checkpoint_path(config)
+        state = torch.load(ckpt, map_location="cpu", weights_only=False) if ckpt.exists() else None
+        done = (
+            state is not None
+            and state.get("epoch") == config.epochs
+            and state.get("config", {}).get("width") == config.width
+        )
+        if not done:
+            log(f"[{n}/{len(ids)}] {module_id}: training {config.epochs} epochs on digits ...")
+            result = run(config)
+            state = torch.load(ckpt, map_location="cpu", weights_only=False)
+            top1 = result["top1"]
+        else:
+            top1 = record["modules"].get(module_id, {}).get("top1")  # the checkpoint does not keep it
+        model = build_model(Config(**state["config"]))
+        model.load_state_dict(state["model"])
+        maps = capture(model.eval(), _input_batch(images))
+        stage = sorted(name for name in maps if name.startswith("layer2"))
+        if not stage:
+            raise RuntimeError(f"{module_id}: no map captured in stage 2 (found {sorted(maps)})")
+        chosen = stage[-1]
+        for lang, suffix in (
+            ("en", ""),
+            ("zh", ".zh"),
+        ):  # the zh build shows <id>.zh.png (i18n's suffix rule)
+            (out / f"{module_id}{suffix}.png").write_bytes(draw_trained(images, maps[chosen], digits, lang))
+        record["modules"][module_id] = {
+            "top1": top1,
+            "block": chosen,
+            "map_size": list(maps[chosen].shape[-2:]),
+            "meaning": SPATIAL_MAPS[module_id].meaning,
+        }
+        log(f"[{n}/{len(ids)}] {module_id}: top-1 {top1}%, map of {chosen} -> {out / (module_id + '.png')}")
+    tmp = data_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(data_file)
+    return record
+
+
+def _input_batch(images: torch.Tensor) -> torch.Tensor:
+    from .evaluate import normalise
+
+    return normalise(images.float())
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``attention-maps`` (see :func:`command_attention_maps`)."""
     parser.add_argument("--module", nargs="*", default=None, metavar="ID")
@@ -139,6 +281,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--format", nargs="+", choices=("png", "svg"), default=["png", "svg"])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--trained", action="store_true")
+    parser.add_argument("--checkpoint-dir", type=Path, default=ROOT / ".cache" / "gallery-checkpoints")
 
 
 def command_attention_maps(args: argparse.Namespace) -> int:
@@ -159,9 +303,22 @@ def command_attention_maps(args: argparse.Namespace) -> int:
         --checkpoint FILE      a checkpoint of `evaluate --checkpoint-dir` (default: none)
         --format F [F ...]     png and/or svg (default: both)
         --out DIR              destination folder (default: .cache/attention-maps/)
+        --trained              the site's gallery: train a ResNet-18 with each module on scikit-learn's digits
+                               (the evaluation harness, see GALLERY_TRAINING), keep the checkpoints in
+                               --checkpoint-dir (reused when already trained), draw the stage-2 map on four test
+                               digits with a colour bar, and record the figures in docs/data/gallery.json
+        --checkpoint-dir DIR   where --trained keeps its checkpoints (default: .cache/gallery-checkpoints/)
     """
     from cvattn.attention_maps import SPATIAL_MAPS, spatial_ids
 
+    if args.trained:
+        ids = args.module or spatial_ids()
+        unknown = [i for i in ids if i not in spatial_ids()]
+        if unknown:
+            print(f"attention-maps: no spatial map for {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        trained_gallery(args.out, args.checkpoint_dir, ids)
+        return 0
     try:
         image = sample_image(args.image)
     except ValueError as exc:

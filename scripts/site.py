@@ -144,17 +144,65 @@ TITLES = {
     "leaderboard": {"en": "Leaderboard", "zh": "排行榜"},
     "gallery": {"en": "Attention maps", "zh": "注意力图"},
 }
+GALLERY_DATA = DOCS_DIR / "data" / "gallery.json"
 GALLERY_INTRO = {
     "en": (
-        "Spatial attention maps captured with forward hooks (the modules' math is unchanged), overlaid on "
-        "scikit-image's astronaut sample image. Made by `python -m scripts attention-maps --out "
-        "docs/assets/gallery`; see that command's manual for how the features are produced."
+        "Spatial attention maps of **trained** networks: a CIFAR-style ResNet-18 (width {width}) with the module in "
+        "every residual block, trained {epochs} epochs on scikit-learn's digits by the evaluation harness, then run "
+        "on the first test image of the digits {digits}. Each figure shows the map of the last block of stage 2 "
+        "(16 × 16), captured with forward hooks (the modules' math is unchanged), over the digit in grey with its "
+        "outline in white; the colour bar gives the map's values (one scale per figure). The digits are a small, "
+        "easy data set: the maps show what each mechanism learns to weight there, not how it behaves on ImageNet. "
+        "Made by `python -m scripts attention-maps --trained --out docs/assets/gallery`."
     ),
     "zh": (
-        "利用前向钩子捕获的空间注意力图（不改变模块本身的计算），叠加在 scikit-image 自带的宇航员示例图像上。"
-        "由 `python -m scripts attention-maps --out docs/assets/gallery` 生成；特征的来源见该命令的说明。"
+        "以下是**训练后**网络的空间注意力图：在 CIFAR 风格的 ResNet-18（宽度 {width}）的每个残差块中插入该模块，"
+        "由评测工具在 scikit-learn 自带的手写数字数据集上训练 {epochs} 个 epoch，再输入数字 {digits} 各自的第一张测试图像。"
+        "每幅图给出第 2 阶段最后一个块的注意力图（16 × 16），通过前向钩子捕获（不改变模块本身的计算），叠加在灰度数字上，"
+        "白线为数字轮廓；色条标出注意力图的数值（每幅图使用同一色标）。手写数字是一个规模小、难度低的数据集，"
+        "这些图反映的是各机制在该任务上学到的加权方式，并不代表它在 ImageNet 上的表现。"
+        "由 `python -m scripts attention-maps --trained --out docs/assets/gallery` 生成。"
     ),
 }
+GALLERY_CAPTION = {
+    "en": "**Map**: {meaning}. **Block**: `{block}`. **Test top-1** of this network on the digits: {top1}%.",
+    "zh": "**注意力图**：{meaning}。**所在块**：`{block}`。该网络在手写数字测试集上的 **top-1**：{top1}%。",
+}
+PAPER_LABEL = {"en": "Paper", "zh": "论文"}
+
+
+def gallery_page(catalog: Catalog, lang: str) -> str:
+    """The attention-map gallery: one section per module of docs/data/gallery.json, its paper linked."""
+    import json
+
+    title = TITLES["gallery"][lang]
+    out = [render._front(title), f"# {title}\n\n"]
+    if not GALLERY_DATA.exists():
+        return "".join(out) + "—\n"
+    data = json.loads(GALLERY_DATA.read_text(encoding="utf-8"))
+    training = data["training"]
+    digits = "、".join(map(str, data["digits"])) if lang == "zh" else ", ".join(map(str, data["digits"]))
+    out.append(
+        GALLERY_INTRO[lang].format(width=training["width"], epochs=training["epochs"], digits=digits) + "\n\n"
+    )
+    for module_id, entry in sorted(data["modules"].items()):
+        if not (GALLERY_DIR / f"{module_id}.png").exists():
+            continue
+        paper = catalog.paper_of_module(module_id)
+        out.append(f"## `{module_id}`\n\n")
+        if paper is not None:
+            out.append(
+                f"{PAPER_LABEL[lang]}: {render.link(render.text(paper.title), f'papers/{paper.id}.md')}\n\n"
+            )
+        out.append(f"![{module_id}](../assets/gallery/{module_id}.png)\n\n")
+        top1 = "—" if entry.get("top1") is None else f"{entry['top1']:.2f}"
+        out.append(
+            GALLERY_CAPTION[lang].format(
+                meaning=render.text(entry["meaning"]), block=entry["block"], top1=top1
+            )
+            + "\n\n"
+        )
+    return "".join(out)
 
 
 SCATTER_ALT = {"en": "accuracy vs cost", "zh": "精度与开销"}
@@ -171,7 +219,6 @@ def extra_pages(catalog: Catalog) -> dict[str, str]:
     from . import leaderboard
 
     results = leaderboard.load_results(RESULT_FILES)
-    images = sorted(p.name for p in GALLERY_DIR.glob("*.png")) if GALLERY_DIR.exists() else []
     pages = {}
     for lang in render.LANGS:
         sfx = render.suffix(lang)
@@ -182,16 +229,7 @@ def extra_pages(catalog: Catalog) -> dict[str, str]:
             + leaderboard.leaderboard_markdown(catalog, results, lang, depth=1)
             + f"\n![{SCATTER_ALT[lang]}](leaderboard.svg)\n"  # the zh build gets leaderboard.zh.svg (i18n suffix)
         )
-        title = TITLES["gallery"][lang]
-        body = "![all maps](../assets/gallery/gallery.png)\n\n" if "gallery.png" in images else ""
-        body += "".join(
-            f"### `{name.removesuffix('.png')}`\n\n![{name}](../assets/gallery/{name})\n\n"
-            for name in images
-            if name != "gallery.png"
-        )
-        pages[f"{render.GENERATED_DIR}/gallery{sfx}.md"] = (
-            render._front(title) + f"# {title}\n\n{GALLERY_INTRO[lang]}\n\n{body}"
-        )
+        pages[f"{render.GENERATED_DIR}/gallery{sfx}.md"] = gallery_page(catalog, lang)
     return pages
 
 

@@ -298,3 +298,23 @@ def test_home_install_line_names_the_package_version():
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     for name in ("index.md", "index.zh.md"):
         assert f"cvattn-{version}-py3-none-any.whl" in (ROOT / "docs" / name).read_text(encoding="utf-8"), name
+
+
+@pytest.mark.parametrize("lang, intro", [("", "trained"), ("zh/", "训练后")])
+def test_gallery_shows_trained_maps_with_colour_bars_and_papers(page, url, lang, intro):
+    import json
+
+    data = json.loads((ROOT / "docs" / "data" / "gallery.json").read_text(encoding="utf-8"))
+    page.goto(url + lang + "catalog/gallery/")
+    article = page.locator("article")
+    assert intro in article.inner_text()
+    figures = article.locator("img[src*='assets/gallery/']")
+    assert figures.count() == len(data["modules"]) > 10
+    assert figures.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
+    for module_id in data["modules"]:
+        section = article.locator(f"h2:has(code:text-is('{module_id}'))")
+        assert section.count() == 1, module_id
+    papers = article.locator("a[href*='papers/']")
+    assert papers.count() == len(data["modules"])
+    href = papers.first.get_attribute("href")
+    assert page.request.get(page.url + href).ok

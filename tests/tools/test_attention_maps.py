@@ -167,3 +167,52 @@ def test_gcnet_map_is_its_context_weights():
     logits = torch.einsum("c,nchw->nhw", m.conv_mask.weight.flatten(), x) + m.conv_mask.bias
     expected = torch.softmax(logits.flatten(1), -1).view(2, 5, 6)
     torch.testing.assert_close(capture(m, x)[""].double(), expected, atol=1e-6, rtol=1e-5)
+
+
+def test_trained_figure_has_one_colour_scale_and_a_colour_bar():
+    images = torch.randint(0, 255, (3, 3, 32, 32), dtype=torch.uint8)
+    maps = torch.rand(3, 16, 16)
+    fig = command.trained_figure(images, maps, [0, 1, 2])
+    assert len(fig.axes) == 4 and fig.axes[-1].get_ylabel() == "map value"
+    overlays = [ax.images[1] for ax in fig.axes[:3]]
+    assert len({im.get_clim() for im in overlays}) == 1, "one colour scale for the whole row"
+    low, high = overlays[0].get_clim()
+    up = torch.nn.functional.interpolate(maps[:, None], size=(32, 32), mode="bilinear", align_corners=False)
+    assert low == pytest.approx(float(up.min())) and high == pytest.approx(float(up.max()))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_trained_gallery_trains_once_and_records_each_figure(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        command, "GALLERY_TRAINING", {"arch": "resnet18", "width": 4, "data": "digits", "epochs": 1, "batch_size": 64, "lr": 0.05}
+    )
+    data = tmp_path / "gallery.json"
+    record = command.trained_gallery(tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None)
+    entry = record["modules"]["cbam"]
+    for name in ("cbam.png", "cbam.zh.png"):  # one figure per language
+        assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert entry["block"].startswith("layer2.") and entry["map_size"] == [16, 16] and 0 <= entry["top1"] <= 100
+    assert entry["meaning"] == SPATIAL_MAPS["cbam"].meaning
+    assert record["training"]["epochs"] == 1 and record["digits"] == [0, 1, 2, 3]
+    # a second call reuses the checkpoint (no training) and keeps the recorded accuracy
+    from scripts import evaluate
+
+    monkeypatch.setattr(evaluate, "run", lambda config: pytest.fail("retrained although the checkpoint is complete"))
+    again = command.trained_gallery(tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None)
+    assert again["modules"]["cbam"]["top1"] == entry["top1"]
+
+
+def test_site_gallery_is_the_trained_one():
+    import json
+
+    from scripts import site
+
+    data = json.loads(site.GALLERY_DATA.read_text(encoding="utf-8"))
+    assert data["training"] == command.GALLERY_TRAINING
+    assert set(data["modules"]) == set(spatial_ids()), "every module with a spatial map is in the gallery"
+    for module_id in data["modules"]:
+        assert (site.GALLERY_DIR / f"{module_id}.png").exists() and (site.GALLERY_DIR / f"{module_id}.zh.png").exists()
+    figures = sorted(p.name.removesuffix(".zh.png").removesuffix(".png") for p in site.GALLERY_DIR.glob("*.png"))
+    assert figures == sorted(2 * list(data["modules"])), "two figures per module (en, zh), no stale ones"
