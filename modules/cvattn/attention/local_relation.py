@@ -26,6 +26,23 @@ def _outside_window(x: torch.Tensor, kernel_size: int) -> torch.Tensor:
     return inside[0] == 0
 
 
+@fx.wrap
+def _aggregate(x: torch.Tensor, omega: torch.Tensor, groups: int, kernel_size: int) -> torch.Tensor:
+    """``y_p' = sum_p omega(p', p) x_p`` over each ``k x k`` window, the ``m`` channels of a group sharing ``omega``.
+
+    One shifted copy of ``x`` per window position (no ``k*k``-fold unfold of ``x``); one node in fx graphs.
+    """
+    n, c, h, w = x.shape
+    k = kernel_size
+    omega = omega.reshape(n, groups, 1, k * k, h, w)  # (N, G, 1, k*k, H, W)
+    padded = F.pad(x, (k // 2,) * 4).reshape(n, groups, c // groups, h + k - 1, w + k - 1)
+    y = padded[:, :, :, :h, :w] * omega[:, :, :, 0]
+    for pos in range(1, k * k):
+        i, j = divmod(pos, k)
+        y = y + padded[:, :, :, i : i + h, j : j + w] * omega[:, :, :, pos]
+    return y.reshape(n, c, h, w)  # (N, G, m, H, W) -> (N, C, H, W)
+
+
 @register("local-relation", kind="attention", inputs=(64, 14, 14), channels=64)
 class LocalRelation(nn.Module):
     """Local relation layer: aggregation weights from the relation of each pixel to its ``k x k`` neighbours.
@@ -113,11 +130,5 @@ class LocalRelation(nn.Module):
             appearance = -(q - key).abs()
         logits = appearance + self.geometry_prior().to(x.dtype)[None, :, :, None]
         logits = logits.masked_fill(_outside_window(x, k), float("-inf"))
-        omega = logits.softmax(dim=2).reshape(n, g, 1, k * k, h, w)  # (N, G, 1, k*k, H, W)
-        # y_p' = sum_p omega(p', p) x_p, one shifted copy of x per window position (no k*k-fold unfold of x)
-        padded = F.pad(x, (k // 2,) * 4).reshape(n, g, c // g, h + k - 1, w + k - 1)
-        y = padded[:, :, :, :h, :w] * omega[:, :, :, 0]
-        for pos in range(1, k * k):
-            i, j = divmod(pos, k)
-            y = y + padded[:, :, :, i : i + h, j : j + w] * omega[:, :, :, pos]
-        return y.reshape(n, c, h, w)  # (N, G, m, H, W) -> (N, C, H, W)
+        omega = logits.softmax(dim=2)  # (N, G, k*k, HW)
+        return _aggregate(x, omega, g, k)  # y_p' = sum_p omega(p', p) x_p
