@@ -3,7 +3,8 @@
 Offline (CI has no internet): every internal link and ``#fragment`` of the built site in both languages,
 checked by ``lychee --offline``, plus the syntax of every external URL. Online (pull requests, weekly):
 real requests for the catalogue's URLs with retries, a cache, accepted statuses and the annotated
-exclusions of ``lychee.toml``; each broken link is reported with the entry file and field it comes from.
+exclusions of ``lychee.toml``, which also has lychee look for every ``#fragment`` in the page it points at
+(``include_fragments``); each broken link is reported with the entry file and field it comes from.
 
 A 404 (or any rejected status after the retries) is a failure. A timeout, or a 429 that persists after
 the retries, is transient: reported, but not a failure.

@@ -6,6 +6,7 @@ import http.server
 import socketserver
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._answer(404)
         elif self.path == "/busy":  # rate-limited once, then fine
             self._answer(429, [("Retry-After", "1")]) if n == 1 else self._answer(200)
+        elif self.path == "/page":  # a page with anchors, for fragment checks
+            html = b'<!doctype html><html><body><h2 id="results">R</h2><a name="usage">U</a></body></html>'
+            self._answer(200, [("Content-Type", "text/html; charset=utf-8")], html)
         elif self.path == "/slow":
             time.sleep(3)
             self._answer(200)
@@ -133,3 +137,28 @@ def test_syntax_check():
         ]
     )
     assert sorted(p.where for p in bad) == ["w", "y", "z"]
+
+
+def test_online_config_checks_fragments():
+    """The project's lychee.toml turns on anchor checks for the online mode."""
+    config = tomllib.loads(links.CONFIG.read_text(encoding="utf-8"))
+    assert config.get("include_fragments") in ("anchor-only", "full")
+
+
+def test_online_reports_a_missing_anchor(server, tmp_path):
+    """With the project's fragment setting, a link to an anchor the page lacks is broken; ids and names count."""
+    setting = tomllib.loads(links.CONFIG.read_text(encoding="utf-8"))["include_fragments"]
+    config = tmp_path / "lychee.toml"
+    config.write_text(
+        f'max_retries = 1\ntimeout = 5\ncache = false\naccept = ["200..=299"]\ninclude_fragments = "{setting}"\n',
+        encoding="utf-8",
+    )
+    sources = [
+        links.UrlSource(f"{server}/page#{anchor}", f"catalog/papers/{anchor}.yaml", "results.0.source_url")
+        for anchor in ("results", "usage", "renamed-section")
+    ]
+    problems = links.check_online(sources, config=config)
+    assert [(p.url, p.where, p.transient) for p in problems] == [
+        (f"{server}/page#renamed-section", "catalog/papers/renamed-section.yaml: results.0.source_url", False)
+    ]
+    assert "fragment" in problems[0].status.lower()
