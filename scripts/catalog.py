@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 # CVATTN_CATALOG points the tools and the site build at another catalogue folder (tests use it).
@@ -53,6 +53,21 @@ _CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 
 
+# Superscripts a title may hold as characters (A²-Nets, BA²M); BibTeX gets them back as $^{2}$.
+SUPERSCRIPTS = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"))
+
+
+def _check_title(value: str) -> str:
+    if "^" in value:
+        raise ValueError(
+            f"a caret shows literally on the site: {value!r}; write the superscript as a character "
+            f"({', '.join(SUPERSCRIPTS.values())}), e.g. A²-Nets (BibTeX writes it as A$^{{2}}$)"
+        )
+    return value
+
+
+Title = Annotated[Text, AfterValidator(_check_title)]
+
 def _join_cjk_lines(value: str) -> str:
     """Drop the spaces that YAML's folded style (``>-``) puts where a Chinese text was broken across lines:
     between two CJK characters a line break means nothing. Spaces beside Latin words and digits stay."""
@@ -85,7 +100,23 @@ class Blog(_Strict):
     url: Url = Field(description="the post's URL")
     lang: Literal["en", "zh"] = Field(description="language of the post")
     site: Literal["zhihu", "wechat", "other"] = Field("other", description="where the post is published")
-    title: Text | None = Field(None, description="the post's title")
+    title: Text | None = Field(
+        None,
+        description="the post's title, as the post writes it; omit only when it cannot be found (the site then "
+        "names the site and language)",
+    )
+
+    @model_validator(mode="after")
+    def _title_is_not_the_site(self) -> Blog:
+        if self.title is not None and self.title.strip().lower() in BLOG_SITE_WORDS:
+            raise ValueError(
+                f"title {self.title!r} only names the site; write the post's own title, or omit it"
+            )
+        return self
+# Words that name a blog site rather than a post: a title made of one of them is a label, not a title.
+BLOG_SITE_WORDS = {"zhihu", "知乎", "wechat", "weixin", "微信", "微信公众号", "blog", "博客", "other"}
+
+
 
 
 class Links(_Strict):
@@ -117,7 +148,9 @@ class Paper(_Strict):
     """One catalogue entry: a paper and the modules that implement it."""
 
     id: Annotated[str, Field(pattern=SLUG, description="slug; equals the file name")]
-    title: Text = Field(description="the published title, as the paper writes it")
+    title: Title = Field(
+        description="the published title, as the paper writes it; superscripts as characters (A²-Nets), not carets"
+    )
     authors: list[Text] = Field(
         min_length=1, description="every author, in the paper's order, 'Given Family'"
     )

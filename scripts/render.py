@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 import bibtexparser
 from bibtexparser import model as bib
 
-from .catalog import ROOT, Catalog, Paper
+from .catalog import ROOT, SUPERSCRIPTS, Catalog, Paper
 from .registry_scan import CodeInfo
 
 LANGS = ("en", "zh")
@@ -239,8 +239,41 @@ def _code_cell(paper: Paper) -> str:
     return link(text(name or "code"), paper.links.code)
 
 
-def _blog_cell(paper: Paper) -> str:
-    return " ".join(link(b.site if b.site != "other" else "blog", b.url) for b in paper.links.blogs) or "—"
+BLOG_SITE_NAMES = {
+    "en": {"zhihu": "Zhihu", "wechat": "WeChat", "other": "Blog"},
+    "zh": {"zhihu": "知乎", "wechat": "微信公众号", "other": "博客"},
+}
+LANG_NAMES = {"en": {"en": "English", "zh": "Chinese"}, "zh": {"en": "英文", "zh": "中文"}}
+
+
+def blog_labels(paper: Paper, lang: str) -> list[str]:
+    """The text of each blog link (escaped): the post's title; for a post whose title could not be found, the
+    site and language ("WeChat article (Chinese)", "微信公众号文章"), numbered when one entry has several such."""
+    sites, langs = BLOG_SITE_NAMES[lang], LANG_NAMES[lang]
+
+    def fallback(b, number: str) -> str:
+        if lang == "zh":
+            kind = "博客文章" if b.site == "other" else f"{sites[b.site]}文章"
+            return f"{kind}{number}" + ("" if b.lang == "zh" else f"（{langs[b.lang]}）")
+        kind = "Blog post" if b.site == "other" else f"{sites[b.site]} article"
+        return f"{kind}{number} ({langs[b.lang]})"
+
+    untitled = Counter(fallback(b, "") for b in paper.links.blogs if not b.title)
+    seen: Counter[str] = Counter()
+    labels = []
+    for b in paper.links.blogs:
+        if b.title:
+            labels.append(text(b.title))
+            continue
+        plain = fallback(b, "")
+        seen[plain] += 1
+        labels.append(text(fallback(b, f" {seen[plain]}") if untitled[plain] > 1 else plain))
+    return labels
+
+
+def _blog_cell(paper: Paper, lang: str = "en") -> str:
+    labels = blog_labels(paper, lang)
+    return "<br>".join(link(label, b.url) for label, b in zip(labels, paper.links.blogs)) or "—"
 
 
 def _venue(catalog: Catalog, paper: Paper) -> str:
@@ -261,7 +294,7 @@ def awesome_table(catalog: Catalog, papers: list[Paper], lang: str, depth: int) 
     for p in papers:
         rows.append(
             f"| {_paper_cell(p, lang, depth)} | {_venue(catalog, p)} | {_code_cell(p)} | "
-            f"{text(getattr(p.idea, lang))} | {_blog_cell(p)} |"
+            f"{text(getattr(p.idea, lang))} | {_blog_cell(p, lang)} |"
         )
     return '<div class="cvattn-t-awesome" markdown>\n\n' + "\n".join(rows) + "\n\n</div>\n"
 
@@ -365,10 +398,20 @@ def bibtex_keys(catalog: Catalog) -> dict[str, str]:
     return keys
 
 
+_FROM_SUPERSCRIPT = {sup: plain for plain, sup in SUPERSCRIPTS.items()}
+_SUPERSCRIPT_RUN = re.compile(f"[{''.join(_FROM_SUPERSCRIPT)}]+")
+
+
+def bib_title(title: str) -> str:
+    """The title in BibTeX's (LaTeX's) form: superscript characters become math superscripts, as the paper's
+    own LaTeX writes them (A²-Nets -> A$^{2}$-Nets)."""
+    return _SUPERSCRIPT_RUN.sub(lambda m: "$^{" + "".join(_FROM_SUPERSCRIPT[c] for c in m.group()) + "}$", title)
+
+
 def bib_entry(catalog: Catalog, paper: Paper, key: str) -> bib.Entry:
     venue = catalog.venue_by_id[paper.venue]
     fields = [
-        bib.Field("title", "{" + paper.title + "}"),
+        bib.Field("title", "{" + bib_title(paper.title) + "}"),
         bib.Field("author", " and ".join(paper.authors)),
         bib.Field("year", str(paper.year)),
     ]
@@ -628,9 +671,11 @@ def page_paper(
         out.append(f"- {L['implementations']}: {link(text(impl.url), impl.url)} ({text(impl.note)})\n")
     if paper.links.blogs:
         out.append(f"\n### {L['blogs']}\n\n")
-        for b in paper.links.blogs:
-            label = text(b.title) if b.title else text(b.url if len(b.url) < 70 else b.url[:67] + "...")
-            out.append(f"- {link(label, b.url)} ({b.site}, {b.lang})\n")
+        for label, b in zip(blog_labels(paper, lang), paper.links.blogs):
+            site, post_lang = BLOG_SITE_NAMES[lang][b.site], LANG_NAMES[lang][b.lang]
+            where = f" ({site}, {post_lang})" if lang == "en" else f"（{site}，{post_lang}）"
+            # an untitled post's label already names its site and language
+            out.append(f"- {link(label, b.url)}{where if b.title else ''}\n")
     out.append(f"\n## {L['citation']}\n\n```bibtex\n{bibtex(catalog, [paper]).strip()}\n```\n")
     return "".join(out)
 
