@@ -7,10 +7,12 @@ Problems are collected, never printed here: the command-line entry prints them a
 from __future__ import annotations
 
 import datetime
+import difflib
 import json
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -24,6 +26,9 @@ CATALOG_DIR = Path(os.environ.get("CVATTN_CATALOG", ROOT / "catalog")).resolve()
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema.json"
 FIRST_YEAR = 1990
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+TAG = r"^[a-z0-9]+(?:[ -][a-z0-9]+)*$"  # lowercase words joined by spaces or hyphens
+TAGS_FILE = "tags.yaml"
+METRICS_FILE = "metrics.yaml"
 
 
 def _check_url(value: str) -> str:
@@ -132,9 +137,11 @@ class Links(_Strict):
 class Result(_Strict):
     """A result reported by the paper (or by a cited list), with where it comes from."""
 
-    dataset: Text = Field(description="e.g. ImageNet, COCO, Cityscapes")
+    dataset: Text = Field(description="a data set from catalog/metrics.yaml, e.g. ImageNet, COCO, Cityscapes")
     model: Text = Field(description="the network measured, e.g. SE-ResNet-50")
-    metric: Text = Field(description="e.g. 'top-1 accuracy', 'mIoU', 'AP'")
+    metric: Text = Field(
+        description="a metric from catalog/metrics.yaml, e.g. 'top-1 accuracy', 'mIoU', 'AP'"
+    )
     value: float = Field(description="the number, in the metric's unit (percent for accuracy)")
     params: float | None = Field(None, description="parameters in millions")
     gflops: float | None = Field(None, description="GFLOPs as reported")
@@ -157,7 +164,10 @@ class Paper(_Strict):
     venue: Text = Field(description="venue id from catalog/venues.yaml")
     year: int = Field(ge=FIRST_YEAR, description="year of the venue (1990 to next year)")
     category: Text = Field(description="category id from catalog/categories.yaml")
-    tags: list[Text] = Field(default_factory=list, description="a few short lowercase tags")
+    tags: list[Text] = Field(
+        default_factory=list,
+        description="a few tags from catalog/tags.yaml; a new tag goes there first, with its Chinese form",
+    )
     links: Links = Field(description="where the paper, its code and posts about it are")
     idea: Bilingual = Field(description="one line")
     summary: Bilingual = Field(description="two to four sentences")
@@ -192,6 +202,13 @@ class Venue(_Strict):
     kind: Literal["conference", "workshop", "journal", "preprint"]
 
 
+class Term(_Strict):
+    """A word of a controlled vocabulary (a tag, a metric, a data set) and the form Chinese pages show."""
+
+    en: str
+    zh: str
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the catalogue, printable as ``path:line: field: problem (hint)``."""
@@ -212,6 +229,25 @@ class Catalog:
     papers: tuple[Paper, ...]
     categories: tuple[Category, ...]
     venues: tuple[Venue, ...]
+    tags: tuple[Term, ...] = ()  # catalog/tags.yaml
+    metrics: tuple[Term, ...] = ()  # catalog/metrics.yaml
+    datasets: tuple[Term, ...] = ()
+
+    @cached_property
+    def _zh(self) -> dict[str, dict[str, str]]:
+        return {kind: {t.en: t.zh for t in getattr(self, kind)} for kind in ("tags", "metrics", "datasets")}
+
+    def tag_label(self, tag: str, lang: str) -> str:
+        """How a page in ``lang`` writes a tag: its Chinese form on Chinese pages, the tag itself otherwise."""
+        return self._zh["tags"].get(tag, tag) if lang == "zh" else tag
+
+    def metric_label(self, metric: str, lang: str) -> str:
+        """How a page in ``lang`` writes a result's metric (``top-1 accuracy`` is ``top-1 准确率`` in Chinese)."""
+        return self._zh["metrics"].get(metric, metric) if lang == "zh" else metric
+
+    def dataset_label(self, dataset: str, lang: str) -> str:
+        """How a page in ``lang`` writes a result's data set."""
+        return self._zh["datasets"].get(dataset, dataset) if lang == "zh" else dataset
 
     @property
     def by_id(self) -> dict[str, Paper]:
@@ -340,6 +376,221 @@ def _load_list(path: Path, model: type[BaseModel], problems: list[Problem]) -> l
 
 def _sub_node(node: yaml.Node | None, index: int) -> yaml.Node | None:
     return node.value[index] if isinstance(node, yaml.SequenceNode) and index < len(node.value) else None
+
+
+# --------------------------------------------------------------------------- controlled vocabularies
+
+VOCABULARIES = {"tags": TAGS_FILE, "metrics": METRICS_FILE, "datasets": METRICS_FILE}
+_STR = "tag:yaml.org,2002:str"
+
+
+def variant_key(term: str) -> str:
+    """What the spellings of one term share once case, hyphens, spaces and a plural ending are dropped:
+    ``Skip-Connections`` and ``skip connection`` give the same key."""
+    words = re.split(r"[\s-]+", term.lower().strip())
+    out = []
+    for word in words:
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+        out.append(word)
+    return "".join(out)
+
+
+def _read_terms(
+    node: yaml.Node | None, path: Path, section: str, problems: list[Problem], *, tags: bool
+) -> tuple[Term, ...]:
+    """The ``term: Chinese form`` pairs of one mapping node, checked: text on both sides, no term twice, no
+    two spellings of one term, no Chinese form shared by two terms; tags also lowercase and translated."""
+    rel, prefix = _rel(path), f"{section}." if section else ""
+    if not isinstance(node, yaml.MappingNode):
+        line = node.start_mark.line + 1 if node is not None else 1
+        problems.append(
+            Problem(
+                rel,
+                line,
+                section or "(file)",
+                "expected a mapping of `term: Chinese form`",
+                f"see the comment at the top of {path.name}",
+            )
+        )
+        return ()
+    terms: list[Term] = []
+    line_of: dict[str, int] = {}
+    by_variant: dict[str, str] = {}
+    by_zh: dict[str, str] = {}
+    for key, value in node.value:
+        line = key.start_mark.line + 1
+        if not (isinstance(key, yaml.ScalarNode) and key.tag == _STR and key.value.strip()):
+            problems.append(
+                Problem(
+                    rel, line, f"{prefix}{getattr(key, 'value', '?')}", "the term is not text", "quote it"
+                )
+            )
+            continue
+        en, field = key.value, f"{prefix}{key.value}"
+        if not (isinstance(value, yaml.ScalarNode) and value.tag == _STR and value.value.strip()):
+            problems.append(
+                Problem(rel, line, field, "has no Chinese form", f"write `{en}: <the Chinese term>`")
+            )
+            continue
+        zh = value.value.strip()
+        if en in line_of:
+            problems.append(
+                Problem(rel, line, field, f"listed twice (also on line {line_of[en]})", "keep one of them")
+            )
+            continue
+        line_of[en] = line
+        if tags and not re.fullmatch(TAG, en):
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    field,
+                    f"{en!r} is not a tag",
+                    "write lowercase words separated by single spaces or hyphens",
+                )
+            )
+        if tags and zh == en:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    field,
+                    "the Chinese form is the English tag itself",
+                    "write the term a Chinese paper uses, or an acronym as it is written (aspp: ASPP)",
+                )
+            )
+        other = by_variant.setdefault(variant_key(en), en)
+        if other != en:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    field,
+                    f"another spelling of {other!r} (case, hyphens or plural)",
+                    "keep one and rewrite the entries that use the other",
+                )
+            )
+        other = by_zh.setdefault(zh, en)
+        if other != en:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    field,
+                    f"same Chinese form {zh!r} as {other!r}",
+                    "two terms that read the same in Chinese are one: merge them, or tell them apart",
+                )
+            )
+        terms.append(Term(en=en, zh=zh))
+    return tuple(terms)
+
+
+def load_vocabularies(root: Path, problems: list[Problem]) -> dict[str, tuple[Term, ...] | None]:
+    """The tags (``tags.yaml``), metrics and data sets (``metrics.yaml``) entries may use; a vocabulary is
+    ``None`` when its file is missing or unreadable (the problem is reported, entries are not checked)."""
+    out: dict[str, tuple[Term, ...] | None] = dict.fromkeys(VOCABULARIES)
+    for name, sections in ((TAGS_FILE, ("",)), (METRICS_FILE, ("metrics", "datasets"))):
+        path = root / name
+        if not path.exists():
+            problems.append(Problem(_rel(path), 1, "(file)", "file is missing", "restore it from git"))
+            continue
+        data, node = _read_yaml(path, problems)
+        if node is None:
+            continue
+        for section in sections:
+            kind = section or "tags"
+            if section:
+                if not isinstance(node, yaml.MappingNode) or section not in {k.value for k, _ in node.value}:
+                    problems.append(
+                        Problem(
+                            _rel(path),
+                            1,
+                            section,
+                            "missing section",
+                            f"write `{section}:` followed by its `term: Chinese form` lines",
+                        )
+                    )
+                    continue
+                sub = next(v for k, v in node.value if k.value == section)
+            else:
+                sub = node
+            out[kind] = _read_terms(sub, path, section, problems, tags=kind == "tags")
+        if isinstance(node, yaml.MappingNode) and len(sections) > 1:
+            for key, _ in node.value:
+                if key.value not in sections:
+                    problems.append(
+                        Problem(
+                            _rel(path),
+                            key.start_mark.line + 1,
+                            str(key.value),
+                            "unknown section",
+                            f"use {' or '.join(sections)}",
+                        )
+                    )
+    return out
+
+
+def _unknown_hint(value: str, known: list[str], where: str) -> str:
+    """Which known terms the writer probably meant, and how to add a new one (to ``where``)."""
+    spelling = {variant_key(k): k for k in known}.get(variant_key(value))
+    if spelling is not None:
+        return f"write {spelling!r}, the one spelling the catalogue uses for this term"
+    lower = {k.lower(): k for k in known}
+    close = [lower[k] for k in difflib.get_close_matches(value.lower(), list(lower), n=3, cutoff=0.6)]
+    add = f"add it to {where} with its Chinese form, as CONTRIBUTING.md says"
+    if close:
+        return "closest known: " + ", ".join(map(repr, close)) + f"; or {add}"
+    return f"no known term is close; {add}"
+
+
+def check_vocabulary(
+    papers: list[tuple[Paper, Path, yaml.Node | None]], vocabularies: dict[str, tuple[Term, ...] | None]
+) -> list[Problem]:
+    """Every tag of an entry is in catalog/tags.yaml, once; every result's metric and data set is in
+    catalog/metrics.yaml. A vocabulary that could not be read is not checked against."""
+    problems = []
+    known = {kind: [t.en for t in terms] for kind, terms in vocabularies.items() if terms is not None}
+    for paper, path, node in papers:
+        if "tags" in known:
+            seen: set[str] = set()
+            for i, tag in enumerate(paper.tags):
+                where = _line_of(node, ("tags", i))
+                if tag in seen:
+                    problems.append(
+                        Problem(_rel(path), where, f"tags.{i}", f"tag {tag!r} listed twice", "remove one")
+                    )
+                seen.add(tag)
+                if tag not in known["tags"]:
+                    problems.append(
+                        Problem(
+                            _rel(path),
+                            where,
+                            f"tags.{i}",
+                            f"unknown tag {tag!r}",
+                            _unknown_hint(tag, known["tags"], f"catalog/{TAGS_FILE}"),
+                        )
+                    )
+        for i, result in enumerate(paper.results):
+            for kind, field, value in (
+                ("metrics", "metric", result.metric),
+                ("datasets", "dataset", result.dataset),
+            ):
+                if kind in known and value not in known[kind]:
+                    problems.append(
+                        Problem(
+                            _rel(path),
+                            _line_of(node, ("results", i, field)),
+                            f"results.{i}.{field}",
+                            f"unknown {field} {value!r}",
+                            _unknown_hint(
+                                value, known[kind], f"the `{kind}` section of catalog/{METRICS_FILE}"
+                            ),
+                        )
+                    )
+    return problems
 
 
 # --------------------------------------------------------------------------- checks across entries
@@ -603,6 +854,8 @@ def load(
             problems += _problems_from_validation(exc, path, node)
     problems += check_identity(loaded)
     problems += check_references(loaded, categories, venues, today)
+    vocabularies = load_vocabularies(root, problems)
+    problems += check_vocabulary(loaded, vocabularies)
     problems += check_modules(loaded, registered_modules() if modules is None else modules)
     if check_parity_notes:
         if fixtures is None:
@@ -613,7 +866,8 @@ def load(
     if problems:
         return None, problems
     papers = tuple(sorted((p for p, _, _ in loaded), key=lambda p: (-p.year, p.title.lower())))
-    return Catalog(papers, tuple(categories), tuple(venues)), []
+    terms = {kind: terms or () for kind, terms in vocabularies.items()}
+    return Catalog(papers, tuple(categories), tuple(venues), **terms), []
 
 
 def load_or_raise(root: Path = CATALOG_DIR, **kwargs: Any) -> Catalog:
@@ -627,9 +881,12 @@ def load_or_raise(root: Path = CATALOG_DIR, **kwargs: Any) -> Catalog:
 
 
 def json_schema(
-    categories: list[Category] | None = None, venues: list[Venue] | None = None
+    categories: list[Category] | None = None,
+    venues: list[Venue] | None = None,
+    vocabularies: dict[str, tuple[Term, ...] | None] | None = None,
 ) -> dict[str, Any]:
-    """JSON Schema of an entry, with the category and venue ids as enums for editor completion."""
+    """JSON Schema of an entry, with the category and venue ids, the tags, metrics and data sets as enums
+    for editor completion."""
     schema = Paper.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "cvattn catalogue entry"
@@ -637,6 +894,13 @@ def json_schema(
         schema["properties"]["category"]["enum"] = [c.id for c in categories]
     if venues:
         schema["properties"]["venue"]["enum"] = [v.id for v in venues]
+    vocabularies = vocabularies or {}
+    if vocabularies.get("tags"):
+        schema["properties"]["tags"]["items"]["enum"] = sorted(t.en for t in vocabularies["tags"])
+    result = schema["$defs"]["Result"]["properties"]
+    for kind, field in (("metrics", "metric"), ("datasets", "dataset")):
+        if vocabularies.get(kind):
+            result[field]["enum"] = sorted(t.en for t in vocabularies[kind])
     return schema
 
 
@@ -644,6 +908,7 @@ def schema_text(root: Path = CATALOG_DIR) -> str:
     problems: list[Problem] = []
     categories = _load_list(root / "categories.yaml", Category, problems)
     venues = _load_list(root / "venues.yaml", Venue, problems)
+    vocabularies = load_vocabularies(root, problems)
     if problems:
         raise CatalogError(problems)
-    return json.dumps(json_schema(categories, venues), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(json_schema(categories, venues, vocabularies), indent=2, ensure_ascii=False) + "\n"

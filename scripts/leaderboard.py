@@ -170,7 +170,8 @@ def reported_table(catalog: Catalog, lang: str, depth: int = 1) -> str:
                 source = render.link(source, res.source_url)
             rows.append(
                 f"| {render.link(render.text(paper.title), render.paper_href(paper, lang, depth))} | "
-                f"{render.text(res.model)} | {render.text(res.dataset)} | {render.text(res.metric)} | "
+                f"{render.text(res.model)} | {render.text(catalog.dataset_label(res.dataset, lang))} | "
+                f"{render.text(catalog.metric_label(res.metric, lang))} | "
                 f"{_num(res.value)} | {_num(res.params)} | {_num(res.gflops)} | {source} |"
             )
     return _sortable(rows)
@@ -270,7 +271,8 @@ def scatter_svg(catalog: Catalog, results: list[dict[str, Any]], lang: str = "en
     for paper in catalog.papers:
         for res in paper.results:
             if res.gflops and "top-1" in res.metric.lower():
-                groups.setdefault(f"0|{res.dataset} ({L['reported_tag']})|GFLOPs", []).append(
+                dataset = catalog.dataset_label(res.dataset, lang)
+                groups.setdefault(f"0|{dataset} ({L['reported_tag']})|GFLOPs", []).append(
                     (res.gflops, res.value, res.model)
                 )
     for r in results:

@@ -68,7 +68,7 @@ LABELS = {
         "constructor": "Constructor",
         "registry_config": "`cvattn.create(\"{id}\")` builds it with {config}; any argument can be overridden.",
         "registry_plain": "`cvattn.create(\"{id}\")` builds it with the defaults above; any argument can be overridden.",
-        "source": "Source",
+        "source_file": "Source",
         "same_api": "The same class as `{first}` above, built by `cvattn.create(\"{id}\")` with {config}.",
         "api": "API",
         "module_section": "Module",
@@ -157,7 +157,7 @@ LABELS = {
         "constructor": "构造函数",
         "registry_config": "`cvattn.create(\"{id}\")` 以 {config} 构建该模块，所有参数都可以另行指定。",
         "registry_plain": "`cvattn.create(\"{id}\")` 使用上面的默认参数构建该模块，所有参数都可以另行指定。",
-        "source": "源代码",
+        "source_file": "源代码",
         "same_api": "与上文 `{first}` 是同一个类，`cvattn.create(\"{id}\")` 以 {config} 构建。",
         "api": "API 文档",
         "module_section": "模块实现",
@@ -530,7 +530,7 @@ def get_code(module_id: str, info: CodeInfo, lang: str) -> str:
         config = L["registry_config"].format(id=module_id, config=_config_text(info.config))
         out.append(f"**{L['constructor']}**\n\n```py\n{info.signature}\n```\n\n{config}\n\n")
     relative = info.source.removeprefix("modules/")
-    out.append(f"**{L['source']}**: [`{info.source}`](../{SOURCE_DIR}/{relative})\n\n")
+    out.append(f"**{L['source_file']}**: [`{info.source}`](../{SOURCE_DIR}/{relative})\n\n")
     return "".join(out)
 
 
@@ -640,7 +640,8 @@ def page_paper(
         f"{link(text(getattr(cat.name, lang)), f'../categories/{cat.id}.md')}"
     )
     if paper.tags:
-        out.append(f" · **{L['tags']}:** {text(', '.join(paper.tags))}")
+        tags = ("、" if lang == "zh" else ", ").join(catalog.tag_label(t, lang) for t in paper.tags)
+        out.append(f" · **{L['tags']}:** {text(tags)}")
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
@@ -653,7 +654,8 @@ def page_paper(
         for r in paper.results:
             source = link(text(r.source), r.source_url) if r.source_url else text(r.source)
             out.append(
-                f"| {text(r.dataset)} | {text(r.model)} | {text(r.metric)} | {r.value:g} | "
+                f"| {text(catalog.dataset_label(r.dataset, lang))} | {text(r.model)} | "
+                f"{text(catalog.metric_label(r.metric, lang))} | {r.value:g} | "
                 f"{'' if r.params is None else f'{r.params:g}'} | {'' if r.gflops is None else f'{r.gflops:g}'} | {source} |\n"
             )
         out.append("\n")
@@ -808,6 +810,14 @@ def _schema_type(prop: dict, defs: dict) -> tuple[str, dict | None]:
     return kind, None
 
 
+_VOCABULARY_TYPES = {
+    "category": "id, see catalog/categories.yaml",
+    "tags": "list of tags, see catalog/tags.yaml",
+    "metric": "name, see catalog/metrics.yaml",
+    "dataset": "name, see catalog/metrics.yaml",
+}
+
+
 def field_reference(schema: dict, lang: str = "en") -> str:
     """A Markdown table of every entry field (nested ones as ``links.code``), from the JSON Schema."""
     field_h, type_h, req_h, meaning_h, yes, no = _FIELD_LABELS[lang]
@@ -818,8 +828,8 @@ def field_reference(schema: dict, lang: str = "en") -> str:
         required = set(obj.get("required", []))
         for name, prop in obj.get("properties", {}).items():
             kind, sub = _schema_type(prop, defs)
-            if kind.startswith("one of:") and len(kind) > 90:
-                kind = "id, see catalog/" + ("categories" if name == "category" else "venues") + ".yaml"
+            if "one of:" in kind and len(kind) > 90:  # a long list of ids or terms: name its file
+                kind = _VOCABULARY_TYPES.get(name, "id, see catalog/venues.yaml")
             desc = prop.get("description") or (sub or {}).get("description", "")
             rows.append(f"| `{prefix}{name}` | {kind} | {yes if name in required else no} | {desc} |")
             if sub is not None:

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from scripts import render
 from scripts.catalog import CATALOG_DIR, SCHEMA_LINE, Paper, load
 
+VOCABULARY = yaml.safe_load((CATALOG_DIR / "tags.yaml").read_text(encoding="utf-8"))
+RESULT_LABELS = yaml.safe_load((CATALOG_DIR / "metrics.yaml").read_text(encoding="utf-8"))
+
 words = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
     min_size=1,
@@ -37,7 +40,7 @@ def entries(draw):
         "venue": draw(st.sampled_from(["cvpr", "iccv", "tpami", "arxiv", "neurips"])),
         "year": draw(st.integers(1990, 2027)),
         "category": draw(st.sampled_from(["channel", "spatial", "survey"])),
-        "tags": draw(st.lists(words, max_size=3)),
+        "tags": draw(st.lists(st.sampled_from(sorted(VOCABULARY)), max_size=3, unique=True)),
         "links": {
             "paper": draw(url),
             "arxiv": draw(st.one_of(st.none(), st.from_regex(r"\d{4}\.\d{5}", fullmatch=True))),
@@ -49,9 +52,9 @@ def entries(draw):
             st.lists(
                 st.fixed_dictionaries(
                     {
-                        "dataset": words,
+                        "dataset": st.sampled_from(sorted(RESULT_LABELS["datasets"])),
                         "model": words,
-                        "metric": words,
+                        "metric": st.sampled_from(sorted(RESULT_LABELS["metrics"])),
                         "source": words,
                         "value": st.floats(0, 100, allow_nan=False),
                     }
@@ -73,7 +76,7 @@ def test_valid_entries_load_render_and_round_trip(entry):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "papers").mkdir()
-        for name in ("categories.yaml", "venues.yaml"):
+        for name in ("categories.yaml", "venues.yaml", "tags.yaml", "metrics.yaml"):
             shutil.copy(CATALOG_DIR / name, root / name)
         text = SCHEMA_LINE + "\n" + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
         (root / "papers" / f"{entry['id']}.yaml").write_text(text, encoding="utf-8")
@@ -83,6 +86,8 @@ def test_valid_entries_load_render_and_round_trip(entry):
     pages = render.site_pages(catalog, api_paths={})
     assert f"catalog/papers/{paper.id}.md" in pages and f"catalog/papers/{paper.id}.zh.md" in pages
     assert render.text(paper.title) in pages[f"catalog/papers/{paper.id}.md"]
+    for tag in paper.tags:  # Chinese pages show the Chinese form of every tag
+        assert render.text(VOCABULARY[tag]) in pages[f"catalog/papers/{paper.id}.zh.md"]
     exported = json.loads(pages["catalog/catalog.json"])["papers"][0]
     assert Paper.model_validate(exported) == paper
     assert sum(line.startswith("| [") for line in render.readme_list(catalog).splitlines()) == 1

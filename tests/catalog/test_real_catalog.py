@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -64,3 +65,47 @@ def test_entry_without_module_shows_its_own_reason():
         assert render.LABELS[lang]["no_module"] not in ganet
         survey = render.module_section(papers["attentive-survey"], lang, {}, {})
         assert render.LABELS[lang]["no_module"] in survey
+
+
+CJK = re.compile("[\u3400-\u9fff]")
+# Chinese forms without a Chinese character: acronyms and names that Chinese papers write as they are
+LATIN_ONLY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .()-]*")
+
+
+def test_every_tag_of_the_catalogue_has_a_chinese_form(catalog):
+    used = {tag for paper in catalog.papers for tag in paper.tags}
+    zh = {t.en: t.zh for t in catalog.tags}
+    assert used <= set(zh), sorted(used - set(zh))
+    for tag in sorted(used):
+        form = zh[tag]
+        assert form != tag, f"{tag!r} has no Chinese form"
+        if not CJK.search(form):  # an acronym or a name: the tag spelled as it is written (ASPP, U-Net)
+            assert LATIN_ONLY.fullmatch(form) and form.lower() == tag.lower(), (tag, form)
+    assert len(set(zh.values())) == len(zh), "two tags share a Chinese form"
+
+
+def test_every_tag_of_the_vocabulary_is_used(catalog):
+    # a tag no entry uses is a leftover of a merge or a typo
+    used = {tag for paper in catalog.papers for tag in paper.tags}
+    assert sorted(t.en for t in catalog.tags if t.en not in used) == []
+
+
+def test_every_result_label_has_a_chinese_form(catalog):
+    metrics = {t.en: t.zh for t in catalog.metrics}
+    datasets = {t.en: t.zh for t in catalog.datasets}
+    for paper in catalog.papers:
+        for result in paper.results:
+            assert result.metric in metrics and result.dataset in datasets, (paper.id, result)
+    assert metrics["top-1 accuracy"] == "top-1 准确率"
+    # a metric written in words has a Chinese word in its form; a bare symbol (mIoU, AP) stays as it is
+    for en, zh in metrics.items():
+        assert CJK.search(zh) or zh == en, (en, zh)
+
+
+def test_schema_offers_the_vocabularies_to_editors():
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    catalog = load()[0]
+    assert schema["properties"]["tags"]["items"]["enum"] == sorted(t.en for t in catalog.tags)
+    result = schema["$defs"]["Result"]["properties"]
+    assert result["metric"]["enum"] == sorted(t.en for t in catalog.metrics)
+    assert result["dataset"]["enum"] == sorted(t.en for t in catalog.datasets)

@@ -39,7 +39,7 @@ modules: [se]
 def make_catalog(tmp_path: Path, entries: dict[str, str]) -> Path:
     root = tmp_path / "catalog"
     (root / "papers").mkdir(parents=True)
-    for name in ("categories.yaml", "venues.yaml"):
+    for name in ("categories.yaml", "venues.yaml", "tags.yaml", "metrics.yaml"):
         shutil.copy(CATALOG_DIR / name, root / name)
     for name, text in entries.items():
         (root / "papers" / name).write_text(text, encoding="utf-8")
@@ -204,10 +204,149 @@ def test_parity_note_must_explain_something(tmp_path):
     no_code = GOOD.replace("  code: https://github.com/example/good\n", "")
     _, problems = problems_of(tmp_path / "b", {"good.yaml": no_code + NOTE}, fixtures=())
     assert [p.split(": ", 2)[1:] for p in problems] == [
-        ["parity_note.se", "the entry has no official code (links.code) (remove the note, or add the code link)"]
+        [
+            "parity_note.se",
+            "the entry has no official code (links.code) (remove the note, or add the code link)",
+        ]
     ]
     other = NOTE.replace("  se:", "  eca:")
     _, problems = problems_of(tmp_path / "c", {"good.yaml": GOOD + other})
     assert [p.split(": ", 2)[1:] for p in problems] == [
         ["parity_note.eca", "names a module this entry does not list (use one of: se)"]
     ]
+
+
+# --------------------------------------------------------------------------- tags, metrics and data sets
+
+RESULTS = """results:
+  - {dataset: ImageNet, model: SE-ResNet-50, metric: top-1 accuracy, value: 76.7, source: Table 2}
+"""
+
+
+def test_unknown_tag_names_file_field_tag_closest_tags_and_how_to_add(tmp_path):
+    text = GOOD.replace("tags: [channel attention]", "tags: [channel attention, channel-wise attention]")
+    catalog, problems = problems_of(tmp_path, {"good.yaml": text})
+    assert catalog is None
+    assert len(problems) == 1
+    where, rest = problems[0].split("good.yaml:", 1)[1].split(" (", 1)
+    assert where == "8: tags.1: unknown tag 'channel-wise attention'"
+    assert rest.startswith("closest known: 'channel attention', ")
+    assert "add it to catalog/tags.yaml with its Chinese form, as CONTRIBUTING.md says" in rest
+
+
+def test_another_spelling_of_a_known_tag_is_told_the_catalogue_spelling(tmp_path):
+    for i, variant in enumerate(("Channel Attention", "channel-attention", "channel attentions")):
+        text = GOOD.replace("tags: [channel attention]", f"tags: [{variant}]")
+        _, problems = problems_of(tmp_path / str(i), {"good.yaml": text})
+        assert [p.split("good.yaml:", 1)[1] for p in problems] == [
+            f"8: tags.0: unknown tag {variant!r} (write 'channel attention', the one spelling the catalogue "
+            "uses for this term)"
+        ]
+
+
+def test_tag_far_from_every_known_tag_says_how_to_add_it(tmp_path):
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD.replace("[channel attention]", "[xyzzy]")})
+    assert problems == [
+        f"{problems[0].split(':', 1)[0]}:8: tags.0: unknown tag 'xyzzy' (no known term is close; add it to "
+        "catalog/tags.yaml with its Chinese form, as CONTRIBUTING.md says)"
+    ]
+
+
+def test_tag_listed_twice_in_an_entry(tmp_path):
+    text = GOOD.replace("[channel attention]", "[channel attention, gating, channel attention]")
+    _, problems = problems_of(tmp_path, {"good.yaml": text})
+    assert [p.split("good.yaml:", 1)[1] for p in problems] == [
+        "8: tags.2: tag 'channel attention' listed twice (remove one)"
+    ]
+
+
+def test_unknown_metric_and_dataset_of_a_result(tmp_path):
+    _, problems = problems_of(tmp_path, {"good.yaml": GOOD + RESULTS})
+    assert problems == []
+    text = GOOD + RESULTS.replace("top-1 accuracy", "top1 acc").replace("ImageNet", "imagenet")
+    _, problems = problems_of(tmp_path / "bad", {"good.yaml": text})
+    assert [p.split("good.yaml:", 1)[1] for p in problems] == [
+        "21: results.0.metric: unknown metric 'top1 acc' (closest known: 'top-1 accuracy', 'top-5 accuracy'; "
+        "or add it to the `metrics` section of catalog/metrics.yaml with its Chinese form, as CONTRIBUTING.md "
+        "says)",
+        "21: results.0.dataset: unknown dataset 'imagenet' (write 'ImageNet', the one spelling the catalogue "
+        "uses for this term)",
+    ]
+
+
+def test_a_new_tag_added_to_the_vocabulary_is_accepted_and_shown_in_chinese(tmp_path):
+    root = make_catalog(tmp_path, {"good.yaml": GOOD.replace("[channel attention]", "[frobnication]")})
+    with open(root / "tags.yaml", "a", encoding="utf-8") as fh:
+        fh.write("frobnication: 弗罗布化\n")
+    catalog, problems = load(root, modules=["se"], fixtures={"se"}, today=TODAY)
+    assert problems == []
+    assert catalog.tag_label("frobnication", "zh") == "弗罗布化"
+    assert catalog.tag_label("frobnication", "en") == "frobnication"
+
+
+VOCABULARY_BAD = {
+    "no Chinese form": ("tags.yaml", "frobnication:\n", "frobnication: has no Chinese form"),
+    "Chinese form is the tag": (
+        "tags.yaml",
+        "frobnication: frobnication\n",
+        "frobnication: the Chinese form is the English tag itself",
+    ),
+    "not lowercase": ("tags.yaml", "Frobnication: 弗罗布化\n", "Frobnication: 'Frobnication' is not a tag"),
+    "listed twice": ("tags.yaml", "gating: 门控\n", "gating: listed twice (also on line"),
+    "plural of a tag": (
+        "tags.yaml",
+        "skip connections: 跳跃连接们\n",
+        "skip connections: another spelling of 'skip connection' (case, hyphens or plural)",
+    ),
+    "shared Chinese form": (
+        "tags.yaml",
+        "atrous convolution: 空洞卷积\n",
+        "atrous convolution: same Chinese form '空洞卷积' as 'dilated convolution'",
+    ),
+    "key that is not text": ("tags.yaml", "yes: 是\n", "yes: the term is not text (quote it)"),
+    "metric without Chinese form": (
+        "metrics.yaml",
+        "  frob score:\n",
+        "datasets.frob score: has no Chinese form",
+    ),
+    "unknown section": (
+        "metrics.yaml",
+        "models:\n  ResNet: ResNet\n",
+        "models: unknown section (use metrics or datasets)",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(VOCABULARY_BAD))
+def test_each_vocabulary_problem_is_reported(tmp_path, kind):
+    name, appended, expected = VOCABULARY_BAD[kind]
+    root = make_catalog(tmp_path, {"good.yaml": GOOD})
+    with open(root / name, "a", encoding="utf-8") as fh:
+        fh.write(appended)
+    catalog, problems = load(root, modules=["se"], fixtures={"se"}, today=TODAY)
+    assert catalog is None
+    assert any(f"catalog/{name}:" in p and expected in p for p in map(str, problems)), problems
+
+
+def test_missing_vocabulary_file_is_reported_and_entries_are_not_flagged(tmp_path):
+    root = make_catalog(tmp_path, {"good.yaml": GOOD})
+    (root / "tags.yaml").unlink()
+    _, problems = load(root, modules=["se"], fixtures={"se"}, today=TODAY)
+    assert [str(p).split("catalog/", 2)[-1] for p in problems] == [
+        "tags.yaml:1: (file): file is missing (restore it from git)"
+    ]
+
+
+def test_validate_command_prints_the_unknown_tag(tmp_path):
+    root = make_catalog(tmp_path, {"good.yaml": GOOD.replace("[channel attention]", "[chanel attention]")})
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts", "validate", "--catalog", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert (
+        "good.yaml:8: tags.0: unknown tag 'chanel attention' (closest known: 'channel attention'"
+        in result.stderr
+    )
