@@ -22,8 +22,8 @@ def _reference(m, x, seed, steps):
     z = torch.relu(torch.einsum("dc,nchw->ndhw", lw.weight[:, :, 0, 0], x) + lw.bias.view(1, -1, 1, 1))
     X = z.reshape(n * s, d // s, h * w)
     g = torch.Generator().manual_seed(seed)
-    B = torch.rand((n * s, d // s, r), generator=g)
-    B = (B / B.norm(dim=1, keepdim=True).clamp_min(1e-12)).to(x.dtype)
+    B = torch.rand((s, d // s, r), generator=g)  # one fixed basis matrix per split, the same for every sample
+    B = (B / B.norm(dim=1, keepdim=True).clamp_min(1e-12)).to(x.dtype).repeat(n, 1, 1)
     Xd = X.detach()
     logits = Xd.transpose(1, 2) @ B
     C = torch.exp(logits) / torch.exp(logits).sum(-1, keepdim=True)
@@ -83,3 +83,14 @@ def test_nmf_keeps_factors_non_negative():
     z = m.lower_bread(torch.randn(2, 8, 5, 6))
     assert (m.ham(z) >= 0).all()
     assert F.relu(z).equal(z)
+
+
+def test_eval_output_of_a_sample_does_not_depend_on_its_batch():
+    torch.manual_seed(0)
+    m = cvattn.create("hamburger", channels=8, md_channels=16, rank=4, num_splits=2).double().eval()
+    x = torch.randn(3, 8, 5, 6, dtype=torch.float64)
+    with torch.no_grad():
+        whole = m(x)
+        for i in range(3):
+            torch.testing.assert_close(whole[i : i + 1], m(x[i : i + 1]))
+    assert "eval_bases" not in m.state_dict()  # redrawn from the seed, not saved

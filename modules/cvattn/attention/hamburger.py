@@ -20,12 +20,11 @@ from ..layers import LayerType, check_input, get_layer, match_memory_format
 _CHEESE_NORM = partial(nn.BatchNorm2d, momentum=3e-4)  # settings.BN_MOM of the official code
 
 
-@fx.wrap
-def _initial_bases(like: torch.Tensor, batch: int, d: int, r: int, seed: int | None) -> torch.Tensor:
-    """Random non-negative bases ``(batch, d, r)``, unit columns; drawn in float32 as the official code."""
-    gen = None if seed is None else torch.Generator(device=like.device).manual_seed(seed)
-    bases = torch.rand((batch, d, r), generator=gen, device=like.device)
-    return F.normalize(bases, dim=1).to(like.dtype)
+def _seeded_bases(splits: int, d: int, r: int, seed: int) -> torch.Tensor:
+    """The ``(splits, d, r)`` non-negative unit-column bases of evaluation mode, drawn on the CPU in float32
+    from a generator seeded with ``seed`` (so they are the same on every device)."""
+    gen = torch.Generator().manual_seed(seed)
+    return F.normalize(torch.rand((splits, d, r), generator=gen), dim=1)
 
 
 @fx.wrap
@@ -63,9 +62,10 @@ class Hamburger(nn.Module):
         num_splits: ``S``, the number of matrices the ``D`` channels are split into (official: 1).
         train_steps: ``K`` in training mode (official: 6).
         eval_steps: ``K`` in evaluation mode (official settings: 6).
-        eval_seed: seed of the random initial bases in evaluation mode, so that inference is
-            deterministic; ``None`` draws them from the global generator in every mode, as the official
-            code (default 0, see Deviations).
+        eval_seed: seed of the random initial bases of evaluation mode, so that inference is
+            deterministic and the same for a sample whatever its batch; ``None`` draws them from the global
+            generator in every mode, as the official code (default 0, see Deviations). It can be changed
+            on a built module (the bases are redrawn).
         norm_layer: the cheese's normalisation (official: BatchNorm2d with momentum 3e-4).
 
     Shape:
@@ -79,8 +79,12 @@ class Hamburger(nn.Module):
         torch.Size([2, 64, 14, 14])
 
     Deviations:
-        In evaluation mode the initial bases come from a generator seeded with ``eval_seed`` (official:
-        fresh random bases at every call in every mode, so its inference is not deterministic); with
+        In evaluation mode the initial bases are fixed: drawn once from a generator seeded with
+        ``eval_seed`` (one ``(D/S) x R`` matrix per split, kept as the non-persistent buffer
+        ``eval_bases``) and shared by every sample of a batch (official: fresh random bases at every call
+        in every mode, so its inference is not deterministic and a sample's output depends on what else is
+        in the batch). A fixed buffer, unlike a generator made in ``forward``, also lets
+        ``torch.compile(fullgraph=True)`` capture the module. With
         ``eval_seed=None`` the module follows the official code. Training mode draws them from the global
         generator, as the official code. The non-differentiated iterations run on ``x.detach()`` instead
         of under ``torch.no_grad()`` (same values and gradients; ``torch.fx`` can trace it).
@@ -106,7 +110,8 @@ class Hamburger(nn.Module):
         if rank < 1 or train_steps < 0 or eval_steps < 0:
             raise ValueError(f"rank ({rank}) must be positive and the step counts non-negative")
         self.channels, self.md_channels, self.rank, self.num_splits = channels, md_channels, rank, num_splits
-        self.train_steps, self.eval_steps, self.eval_seed = train_steps, eval_steps, eval_seed
+        self.train_steps, self.eval_steps = train_steps, eval_steps
+        self.eval_seed = eval_seed  # draws the buffer eval_bases
         self.lower_bread = nn.Sequential(nn.Conv2d(channels, md_channels, 1), nn.ReLU(inplace=True))
         self.cheese = nn.Sequential(
             nn.Conv2d(md_channels, md_channels, 1, bias=False),
@@ -118,13 +123,31 @@ class Hamburger(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, 0, (2.0 / m.out_channels) ** 0.5)
 
+    @property
+    def eval_seed(self) -> int | None:
+        """Seed of the fixed initial bases of evaluation mode (``None``: random at every call)."""
+        return self._eval_seed
+
+    @eval_seed.setter
+    def eval_seed(self, seed: int | None) -> None:
+        self._eval_seed = seed
+        s = self.num_splits
+        bases = torch.empty(0) if seed is None else _seeded_bases(s, self.md_channels // s, self.rank, seed)
+        old = self._buffers.get("eval_bases")
+        if old is not None:  # keep the module's device and floating dtype
+            bases = bases.to(device=old.device, dtype=old.dtype)
+        self.register_buffer("eval_bases", bases, persistent=False)
+
     def ham(self, x: torch.Tensor) -> torch.Tensor:
         """NMF of the ``S`` matrices ``(D/S) x HW``, rebuilt as ``B C^T``; one-step gradient."""
         n, _, h, w = x.shape
         s, r = self.num_splits, self.rank
         x = x.reshape(n * s, self.md_channels // s, h * w)  # (N S, D/S, HW)
-        seed = None if self.training else self.eval_seed
-        bases = _initial_bases(x, n * s, self.md_channels // s, r, seed)  # (N S, D/S, R)
+        if self.training or self.eval_seed is None:  # fresh random bases, drawn in float32 as the official code
+            bases = F.normalize(torch.rand((n * s, self.md_channels // s, r), device=x.device), dim=1)
+            bases = bases.to(x.dtype)  # (N S, D/S, R)
+        else:  # the fixed bases of split j for every sample: index n_i S + j
+            bases = self.eval_bases.to(x.dtype).repeat(n, 1, 1)
         xd = x.detach()  # the iterations are not differentiated
         coef = torch.softmax(torch.bmm(xd.transpose(1, 2), bases), dim=-1)  # (N S, HW, R)
         for _ in range(self.train_steps if self.training else self.eval_steps):
