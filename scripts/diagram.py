@@ -22,6 +22,7 @@ single box that says why, still a valid SVG.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import operator
@@ -37,7 +38,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,19 +68,36 @@ KINDS: dict[str, tuple[str, str, str]] = {
 # When runs merge, the box takes the kind that matters most.
 _PRIORITY = ["matmul", "conv", "softmax", "pool", "mul", "add", "concat", "norm", "act", "other", "reshape"]
 
-# Sizes, in inches (the axes use inches as data units, so text and boxes keep their size).
-FIG_WIDTH = 8.0
-BOX_H = 0.36
-LAYER_GAP = 0.40
-H_GAP = 0.22
-DUMMY_W = 0.14
+# Sizes, in inches (the axes use inches as data units, so text and boxes keep their size). The page shows
+# a diagram at its natural size (1 pt = 4/3 CSS px, scrolling sideways when it is wider than the column),
+# so these point sizes are the rendered ones: 8.5 pt is 11.3 px, 9.5 pt is 12.7 px.
+MIN_WIDTH = 5.0
+"""Narrowest figure: room for the legend in two or three rows beside a single column of boxes."""
+BOX_H = 0.44
+LAYER_GAP = 0.44
+H_GAP = 0.24
+DUMMY_W = 0.16
 MARGIN = 0.2
-LEGEND_H = 0.42
-TITLE_PT = 7.5
-DETAIL_PT = 6.2
-EDGE_PT = 5.8
+LEGEND_ROW = 0.24
+TITLE_PT = 9.5
+DETAIL_PT = 8.5
+EDGE_PT = 8.5
+LEGEND_PT = 8.5
+MIN_LABEL_PT = 8.25
+"""Smallest text in any diagram: 11 CSS px at the natural size the page shows."""
 SKIP_COLOUR = "#2f6db3"
 EDGE_COLOUR = "#5a5a5a"
+TEXT_COLOUR = "#1a1a1a"
+DETAIL_COLOUR = "#3d3d3d"
+NODE_LW = 0.9
+EDGE_LW = 0.8
+SKIP_LW = 1.1
+ARROW = "-|>,head_length=3.6,head_width=2.0"
+# Edge styles, in legend order: (label, colour, line width).
+EDGE_STYLES: dict[str, tuple[str, str, float]] = {
+    "data": ("tensor (shape on the edge)", EDGE_COLOUR, EDGE_LW),
+    "long": ("long edge: skip, gate or reuse", SKIP_COLOUR, SKIP_LW),
+}
 
 RC = {
     "svg.hashsalt": "cvattn",
@@ -127,7 +145,29 @@ _NAMED_OPS = {
     "conv2d": ("conv", "conv"), "conv1d": ("conv", "conv1d"), "conv3d": ("conv", "conv3d"),
     "linear": ("conv", "linear"), "conv_transpose2d": ("conv", "deconv"),
     "getitem": ("reshape", "index"), "dropout": ("other", "dropout"),
+    "adaptive_avg_pool2d": ("pool", "adaptive avg pool"), "adaptive_max_pool2d": ("pool", "adaptive max pool"),
+    "adaptive_avg_pool1d": ("pool", "adaptive avg pool"), "avg_pool2d": ("pool", "avg pool"),
+    "max_pool2d": ("pool", "max pool"), "avg_pool1d": ("pool", "avg pool"), "max_pool1d": ("pool", "max pool"),
+    "linalg_vector_norm": ("pool", "L2 norm"), "masked_fill": ("other", "mask"), "where": ("other", "select"),
+    "gt": ("other", ">"), "ge": ("other", "≥"), "lt": ("other", "<"), "le": ("other", "≤"),
+    "eq": ("other", "="), "ne": ("other", "≠"), "invert": ("other", "not"), "logical_not": ("other", "not"),
+    "square": ("mul", "x²"), "maximum": ("other", "max"), "minimum": ("other", "min"),
 }  # fmt: skip
+# Tensors made from sizes alone (masks, position grids, constants): folded away or shown as one constant.
+_CREATION = {
+    "eye", "arange", "zeros", "ones", "full", "empty", "linspace", "meshgrid", "tril", "triu", "zeros_like",
+    "ones_like", "full_like", "empty_like", "rand", "randn", "new_ones", "new_zeros", "new_full", "new_empty",
+    "new_tensor", "tensor", "as_tensor",
+}  # fmt: skip
+# Ops whose later tensor arguments give only a shape or a dtype, not data.
+_SHAPE_ONLY_ARGS = {"expand_as", "view_as", "reshape_as", "type_as", "to"}
+# Ops that read nothing but the shape or dtype of all their tensor arguments.
+_SHAPE_ONLY_ALL = {"zeros_like", "ones_like", "full_like", "empty_like", "new_ones", "new_zeros", "new_full",
+                   "new_empty", "new_tensor"}  # fmt: skip
+_CONSTANT_TITLES = ("mask", "positions", "constant")
+# Raw names of trace plumbing that must never reach a label (tests check every diagram for them).
+RAW_TRACE_NAMES = frozenset({"getitem", "getattr", "masked_fill", "eye", "arange", "zeros_like", "ones_like",
+                             "full_like", "new_ones", "meshgrid", "_tensor_constant0", "linalg_vector_norm"})  # fmt: skip
 
 
 @dataclass
@@ -142,6 +182,7 @@ class Box:
     kinds: list[str] = field(default_factory=list)  # kind of each merged op
     ins: list[tuple[int, str]] = field(default_factory=list)  # (source box key, edge shape)
     fixed: bool = False  # inputs, outputs and parameters never merge
+    const: bool = False  # made from sizes alone, or an integer/boolean buffer (indices, masks)
 
     @property
     def title(self) -> str:
@@ -177,21 +218,62 @@ def _pair(value: Any) -> str:
     return f"{value}×{value}"
 
 
+_ACT_TITLES = {
+    "relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "silu": "SiLU", "swish": "SiLU", "sigmoid": "sigmoid",
+    "tanh": "tanh", "hardsigmoid": "hard sigmoid", "hard_sigmoid": "hard sigmoid", "hardswish": "hard swish",
+    "hard_swish": "hard swish", "leaky_relu": "LeakyReLU", "leakyrelu": "LeakyReLU", "elu": "ELU",
+    "prelu": "PReLU", "mish": "Mish", "softplus": "softplus", "hardtanh": "hard tanh", "celu": "CELU",
+    "selu": "SELU", "exp": "exp",
+}  # fmt: skip
+
+
+def _act_title(name: str) -> str:
+    """One spelling per activation, whether it is a module (``nn.Sigmoid``) or a function (``torch.sigmoid``)."""
+    return _ACT_TITLES.get(name.lower(), name)
+
+
+def _conv_text(
+    kernel: tuple[int, ...],
+    c_in: int,
+    c_out: int,
+    groups: int = 1,
+    stride: Any = 1,
+    dilation: Any = 1,
+    transposed: bool = False,
+) -> tuple[str, str]:
+    """(title, detail) of a convolution: ``conv1d k=3``, ``conv 3×3``, ``conv3d 3×3×3``; ``dw`` (depthwise) or
+    ``group`` in front, the channels, stride, dilation and group count in the detail."""
+    dims = len(kernel)
+    size = f"k={kernel[0]}" if dims == 1 else "×".join(str(k) for k in kernel)
+    name = {1: "conv1d", 2: "conv", 3: "conv3d"}.get(dims, f"conv{dims}d")
+    if transposed:
+        name = name.replace("conv", "deconv")
+    extra = [f"{c_in}→{c_out}"]
+    strides = tuple(stride) if isinstance(stride, tuple | list) else (stride,)
+    dilations = tuple(dilation) if isinstance(dilation, tuple | list) else (dilation,)
+    if any(v != 1 for v in strides):
+        extra.append(f"s{strides[0]}")
+    if any(v != 1 for v in dilations):
+        extra.append(f"d{dilations[0]}")
+    if groups != 1 and groups == c_in and not transposed:
+        name = f"dw {name}"
+    elif groups != 1:
+        name = f"group {name}"
+        extra.append(f"g={groups}")
+    return f"{name} {size}", ", ".join(extra)
+
+
 def _describe_module(mod: Any) -> tuple[str, str, str]:
     """(kind, title, detail) of a leaf ``nn.Module``."""
     from torch import nn
 
     name = type(mod).__name__
     if isinstance(mod, nn.modules.conv._ConvNd):
-        extra = [f"{mod.in_channels}→{mod.out_channels}"]
-        if any(s != 1 for s in mod.stride):
-            extra.append(f"s{_pair(mod.stride).split('×')[0]}")
-        if any(d != 1 for d in mod.dilation):
-            extra.append(f"d{mod.dilation[0]}")
-        if mod.groups != 1:
-            extra.append("dw" if mod.groups == mod.in_channels else f"g{mod.groups}")
-        title = ("deconv " if mod.transposed else "conv ") + _pair(mod.kernel_size)
-        return "conv", title, ", ".join(extra)
+        title, detail = _conv_text(
+            tuple(mod.kernel_size), mod.in_channels, mod.out_channels, mod.groups, mod.stride, mod.dilation,
+            transposed=mod.transposed,
+        )  # fmt: skip
+        return "conv", title, detail
     if isinstance(mod, nn.Linear):
         return "conv", "linear", f"{mod.in_features}→{mod.out_features}"
     if isinstance(mod, nn.modules.batchnorm._NormBase | nn.GroupNorm | nn.LayerNorm | nn.LocalResponseNorm):
@@ -201,10 +283,11 @@ def _describe_module(mod: Any) -> tuple[str, str, str]:
     if isinstance(mod, nn.Softmax | nn.LogSoftmax | nn.Softmax2d):
         return "softmax", "softmax", f"dim={getattr(mod, 'dim', 1)}"
     if isinstance(mod, nn.modules.pooling._AdaptiveAvgPoolNd | nn.modules.pooling._AdaptiveMaxPoolNd):
-        return "pool", name.replace("Adaptive", "Adapt. ").replace("2d", ""), f"→ {_pair(mod.output_size)}"
+        title = "adaptive max pool" if "Max" in name else "adaptive avg pool"
+        return "pool", title, f"→ {_pair(mod.output_size)}"
     if isinstance(mod, nn.modules.pooling._AvgPoolNd | nn.modules.pooling._MaxPoolNd):
         detail = f"{_pair(mod.kernel_size)}, s{_pair(mod.stride).split('×')[0]}"
-        return "pool", name.replace("2d", ""), detail
+        return "pool", "max pool" if "Max" in name else "avg pool", detail
     if isinstance(mod, nn.Upsample):
         return "pool", "upsample", f"{mod.mode}"
     if isinstance(mod, nn.modules.dropout._DropoutNd):
@@ -214,9 +297,9 @@ def _describe_module(mod: Any) -> tuple[str, str, str]:
     if name.lower().replace("_", "") in {a.replace("_", "") for a in _ACT_NAMES} or isinstance(
         mod, nn.ReLU | nn.Sigmoid | nn.Hardsigmoid | nn.GELU | nn.SiLU | nn.Tanh | nn.Hardswish
     ):
-        return "act", name, ""
+        return "act", _act_title(name), ""
     if mod.__class__.__module__.startswith("torch.nn.modules.activation"):
-        return "act", name, ""
+        return "act", _act_title(name), ""
     return "other", name, ""
 
 
@@ -231,20 +314,40 @@ def _op_name(node: Any) -> str:
     return name
 
 
+def _functional_conv(node: Any, name: str) -> tuple[str, str, str] | None:
+    """(kind, title, detail) of ``F.conv1d/2d/3d(x, weight, ...)``, the kernel read off the weight's shape."""
+    weight = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
+    meta = getattr(weight, "meta", {}).get("tensor_meta") if weight is not None else None
+    if not _is_tensor_meta(meta) or len(meta.shape) < 3:
+        return None
+    shape = [int(d) for d in meta.shape]
+    names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    given = dict(zip(names, node.args, strict=False)) | dict(node.kwargs)
+    groups = given.get("groups", 1)
+    groups = groups if isinstance(groups, int) else 1
+    title, detail = _conv_text(tuple(shape[2:]), shape[1] * groups, shape[0], groups,
+                               given.get("stride", 1), given.get("dilation", 1))  # fmt: skip
+    return "conv", title, detail
+
+
 def _describe_call(node: Any) -> tuple[str, str, str]:
     """(kind, title, detail) of a ``call_function`` or ``call_method`` node."""
     name = _op_name(node)
+    if name in ("conv1d", "conv2d", "conv3d") and (described := _functional_conv(node, name)):
+        return described
+    if name in _CREATION:
+        return "other", "constant", ""
     if name in _NAMED_OPS:
         kind, title = _NAMED_OPS[name]
     elif name in _ACT_NAMES:
-        kind, title = "act", name
+        kind, title = "act", _act_title(name)
     elif name in _POOL_NAMES:
         kind, title = "pool", name
     elif name in _RESHAPE_NAMES:
         kind, title = "reshape", name
     else:
         # helpers wrapped with torch.fx.wrap keep their own name: classify them by it
-        title = name.lstrip("_")
+        title = name.lstrip("_").replace("_", " ")
         hints = (("softmax", "softmax"), ("norm", "norm"), ("conv", "conv"), ("attention", "matmul"))
         kind = next((k for word, k in hints if word in title), "other")
         if kind == "norm":
@@ -299,17 +402,40 @@ def _boxes_from_graph(gm: Any) -> dict[int, Box]:
             continue
         if node.op == "get_attr":
             if _is_tensor_meta(meta):
-                boxes[i] = Box(i, "param", [str(node.target).split(".")[-1]], _shape_text(meta), fixed=True)
+                name = str(node.target).split(".")[-1]
+                # integer and boolean buffers are indices and masks; torch.tensor(...) in forward is a constant
+                const = not (meta.dtype.is_floating_point or meta.dtype.is_complex) or name.startswith(
+                    "_tensor_constant"
+                )
+                boxes[i] = Box(i, "param", ["constant" if name.startswith("_tensor_constant") else name],
+                               _shape_text(meta), fixed=True, const=const)  # fmt: skip
             continue
-        srcs = sources(node.all_input_nodes)
+        name = _op_name(node) if node.op in ("call_function", "call_method") else ""
+        if name in _SHAPE_ONLY_ALL:
+            srcs: list[int] = []
+        elif name in _SHAPE_ONLY_ARGS and node.args and hasattr(node.args[0], "meta"):
+            srcs = sources([node.args[0]])
+        else:
+            srcs = sources(node.all_input_nodes)
         is_tensor = _is_tensor_meta(meta) or _is_tensor_tuple(meta)
-        if node.op == "call_function" and node.target is operator.getitem and node.args:
+        if node.op == "call_function" and node.target in (operator.getitem, getattr) and node.args:
             parent = node.args[0]
             parent_meta = getattr(parent, "meta", {}).get("tensor_meta")
             if _is_tensor_tuple(parent_meta) and _is_tensor_meta(meta):
-                # element of a split/chunk: an edge from the splitting op with this element's shape
+                # element of a split/chunk (or .values of a max): an edge from the op with this element's shape
                 boxes[i] = Box(i, "reshape", ["slice"], ops=["__getitem_of_tuple__"])
-                boxes[i].ins = [(s, _shape_text(meta)) for s in srcs]
+                boxes[i].ins = [(s, _shape_text(meta)) for s in sources([parent])]
+                continue
+            if _is_tensor_meta(parent_meta) and _is_tensor_meta(meta):
+                tensor_index = [
+                    n
+                    for n in node.all_input_nodes
+                    if n is not parent and _is_tensor_meta(n.meta.get("tensor_meta"))
+                ]
+                # x[:, :, None] or x[..., :k] is plumbing that folds into a neighbour; x[idx] with a tensor of
+                # indices is a gather: one "index" box
+                op = "index" if tensor_index else "slice"
+                boxes[i] = Box(i, "reshape", [op], ops=[op], kinds=["reshape"])
                 continue
         if not is_tensor:
             # sizes, dims and other Python values read off a tensor: metadata, not data flow
@@ -324,16 +450,23 @@ def _boxes_from_graph(gm: Any) -> dict[int, Box]:
             op = type(mod).__name__.lower()
         else:
             kind, title, detail = _describe_call(node)
-            op = _op_name(node)
-        box = Box(i, kind, [title], detail, ops=[op], kinds=[kind])
+            op = name
+        box = Box(i, kind, [title], detail, ops=[op], kinds=[kind], const=title == "constant")
         boxes[i] = box
     # Edge shapes: the shape of the tensor the source produced.
     metas = {index[n]: n.meta.get("tensor_meta") for n in nodes}
     for node in nodes:
         i = index[node]
-        if i not in boxes or boxes[i].ins:
+        if i not in boxes or boxes[i].ins or boxes[i].fixed:
             continue
-        boxes[i].ins = [(s, _shape_text(metas[s])) for s in sources(node.all_input_nodes)]
+        name = _op_name(node) if node.op in ("call_function", "call_method") else ""
+        if name in _SHAPE_ONLY_ALL:
+            continue
+        sliced = boxes[i].ops == ["slice"] or name in _SHAPE_ONLY_ARGS
+        reads = (
+            [node.args[0]] if sliced and node.args and hasattr(node.args[0], "meta") else node.all_input_nodes
+        )
+        boxes[i].ins = [(s, _shape_text(metas[s])) for s in sources(reads)]
     # Getitem-of-tuple boxes are pass-throughs: connect their consumers to the splitting op.
     for key in sorted(boxes):
         b = boxes[key]
@@ -351,7 +484,9 @@ def _boxes_from_graph(gm: Any) -> dict[int, Box]:
     users = _consumers(boxes)
     for key in sorted(boxes):
         params = [
-            s for s, _ in boxes[key].ins if s in boxes and boxes[s].kind == "param" and users[s] == [key]
+            s
+            for s, _ in boxes[key].ins
+            if s in boxes and boxes[s].kind == "param" and not boxes[s].const and users[s] == [key]
         ]
         if len(params) >= 2:
             boxes[key].ins = [(s, sh) for s, sh in boxes[key].ins if s not in params]
@@ -410,11 +545,153 @@ def _finish_reshape(boxes: dict[int, Box]) -> None:
             b.detail = ""
 
 
+_MASK_OPS = {
+    "eye",
+    "tril",
+    "triu",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "eq",
+    "ne",
+    "invert",
+    "logical_not",
+    "masked_fill",
+}
+_POSITION_OPS = {"arange", "meshgrid", "linspace", "sin", "cos"}
+_GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "lambda": "λ", "lambda_": "λ", "tau": "τ", "sigma": "σ"}
+# Folded into a neighbour: views, slices, broadcasts, and dropout (the identity in eval mode, which is traced).
+_PLUMBING = _PURE_VIEW | {
+    "slice",
+    "expand",
+    "expand_as",
+    "__getitem_of_tuple__",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+}
+
+
+def _fold_constants(boxes: dict[int, Box]) -> None:
+    """Fold what does not depend on the inputs: masks, index buffers, position grids, and parameters
+    transformed before use (``weight.flatten().chunk(2)``).
+
+    A box computed from parameters alone disappears and its consumers read those parameters directly; a box
+    computed from sizes alone (``torch.eye(h)``, ``arange``) and the integer or boolean buffers vanish where
+    they only mask or index, and otherwise stand as one ``mask``/``positions``/``constant`` box."""
+    data = {k for k, b in boxes.items() if b.kind == "io" and b.titles != ["output"]}
+    for k in sorted(boxes):  # keys are topologically ordered
+        if any(s in data for s, _ in boxes[k].ins):
+            data.add(k)
+    roots: dict[int, list[int]] = {}  # non-data box -> the learnable parameters it is computed from
+    ops: dict[int, set[str]] = {}  # non-data box -> the ops of the sub-graph that made it
+    for k in sorted(boxes):
+        b = boxes[k]
+        if k in data or b.titles == ["output"]:
+            continue
+        if b.kind == "param" and not b.const:
+            roots[k], ops[k] = [k], set()
+            continue
+        found: list[int] = []
+        made = set(b.ops)
+        for s, _ in b.ins:
+            found += roots.get(s, [])
+            made |= ops.get(s, set())
+        roots[k], ops[k] = list(dict.fromkeys(found)), made
+    removed = {k for k in roots if not boxes[k].fixed or boxes[k].const}
+    kept: dict[int, str] = {}  # constants shown as one box: key -> shape
+    for k in sorted(data):
+        b = boxes[k]
+        ins: list[tuple[int, str]] = []
+        for s, sh in b.ins:
+            if s not in removed:
+                ins.append((s, sh))
+            elif roots[s]:
+                ins += [(r, sh) for r in roots[s]]
+            elif b.titles[0] not in ("mask", "select", "index") and not (ops[s] & _MASK_OPS):
+                ins.append((s, sh))
+                kept[s] = sh
+        b.ins = list(dict.fromkeys(ins))
+    for k in sorted(removed):
+        if k in kept:
+            title = "positions" if ops[k] & _POSITION_OPS else "constant"
+            boxes[k] = Box(k, "param", [title], kept[k], fixed=True, const=True)
+        else:
+            del boxes[k]
+    users = _consumers(boxes)
+    for k in [k for k, b in boxes.items() if b.kind == "param" and not users[k]]:
+        del boxes[k]
+
+
+def _fold_scalars(boxes: dict[int, Box]) -> None:
+    """A one-element parameter (a learnt scale such as ``gamma``) becomes part of its consumers' label:
+    ``× γ`` instead of a box and an edge."""
+    users = _consumers(boxes)
+    for k in sorted(boxes):
+        b = boxes.get(k)
+        if b is None or b.kind != "param" or b.const or not users[k]:
+            continue
+        dims = [d for d in b.detail.split("×") if d]
+        if b.detail != "scalar" and (not dims or any(d != "1" for d in dims)):
+            continue
+        name = _GREEK.get(b.titles[0], b.titles[0])
+        for c in users[k]:
+            consumer = boxes[c]
+            first = consumer.titles[0]
+            consumer.titles[0] = f"{first} {name}" if first in ("×", "+", "−", "÷") else f"{first} ({name})"
+            consumer.ins = [(s, sh) for s, sh in consumer.ins if s != k]
+        del boxes[k]
+
+
+def _fold_plumbing(boxes: dict[int, Box]) -> None:
+    """Views, permutes and slices fold into their only consumer (else into their only producer), and a mask
+    into the op that made the masked tensor, so that the diagram shows the operations of the paper's figure;
+    the edge keeps the shape after the reshape."""
+    changed = True
+    while changed:
+        changed = False
+        users = _consumers(boxes)
+        for key in sorted(boxes):
+            b = boxes[key]
+            srcs = list(dict.fromkeys(s for s, _ in b.ins))
+            plumbing = bool(b.ops) and all(o in _PLUMBING for o in b.ops)
+            mask = b.titles in (["mask"], ["select"]) and len(srcs) == 1
+            if b.fixed or not (plumbing or mask):
+                continue
+            cons = users[key]
+            if plumbing and len(cons) == 1 and not boxes[cons[0]].fixed:
+                c = boxes[cons[0]]
+                c.ins = list(
+                    dict.fromkeys(
+                        x for s, sh in c.ins for x in ([(s2, sh) for s2 in srcs] if s == key else [(s, sh)])
+                    )
+                )
+                del boxes[key]
+                changed = True
+                break
+            if len(srcs) == 1 and srcs[0] in boxes and not boxes[srcs[0]].fixed and users[srcs[0]] == [key]:
+                a = boxes[srcs[0]]
+                a.titles, a.ops = a.titles + b.titles, a.ops + b.ops
+                # a view or an eval-mode dropout leaves no name in the label; a mask does
+                a.kinds = (a.kinds or [a.kind]) + (b.kinds if mask else ["reshape"] * len(b.titles))
+                for other in boxes.values():
+                    other.ins = [(a.key if s == key else s, sh) for s, sh in other.ins]
+                del boxes[key]
+                changed = True
+                break
+
+
 def simplify(boxes: dict[int, Box], max_boxes: int = MAX_BOXES) -> dict[int, Box]:
-    """Collapse reshape chains; above :data:`COMPACT_BOXES`, merge conv→norm→act runs and fold
-    reshapes into the op before them; above ``max_boxes``, merge any linear run."""
+    """Fold constants, one-element parameters and plumbing (views, slices, masks) into their neighbours;
+    collapse reshape chains; above :data:`COMPACT_BOXES`, merge conv→norm→act runs and fold reshapes into
+    the op before them; above ``max_boxes``, merge any linear run."""
+    _fold_constants(boxes)
+    _fold_scalars(boxes)
     _merge_runs(boxes, lambda a, b: a.kind == "reshape" and b.kind == "reshape")
     _finish_reshape(boxes)
+    _fold_plumbing(boxes)
     if len(boxes) > min(COMPACT_BOXES, max_boxes):
         # reshapes fold into the op they follow; conv/linear absorb a following norm and activation
         _merge_runs(
@@ -432,13 +709,20 @@ def simplify(boxes: dict[int, Box], max_boxes: int = MAX_BOXES) -> dict[int, Box
 # --------------------------------------------------------------------------------------------- layout
 
 
+@functools.lru_cache(maxsize=4096)
 def _text_width(text: str, pt: float) -> float:
-    """Estimated width in inches of ``text`` in DejaVu Sans at ``pt`` points."""
-    return len(text) * pt * 0.60 / 72
+    """Width in inches of ``text`` in DejaVu Sans at ``pt`` points (measured from the glyphs, as drawn)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    width, _, _ = TextToPath().get_text_width_height_descent(
+        text, FontProperties(family="DejaVu Sans", size=pt), ismath=False
+    )
+    return width / 72
 
 
 def _box_width(b: Box) -> float:
-    return max(0.72, _text_width(b.title, TITLE_PT) + 0.18, _text_width(b.detail, DETAIL_PT) + 0.18)
+    return max(0.8, _text_width(b.title, TITLE_PT) + 0.2, _text_width(b.detail, DETAIL_PT) + 0.2)
 
 
 def _layout(boxes: dict[int, Box]):
@@ -579,16 +863,45 @@ def _new_figure(width: float, height: float):
     return fig, ax
 
 
+def _legend_items(kinds: list[str], styles: list[str]) -> list[tuple[str, str]]:
+    """(key, label) of each legend entry: the box kinds that occur, then the edge styles that occur."""
+    items = [(f"kind-{k}", KINDS[k][0]) for k in kinds if k != "io"]
+    return items + [(f"edge-{e}", EDGE_STYLES[e][0]) for e in styles]
+
+
+def _legend_rows(
+    items: list[tuple[str, str]], width: float, title: str
+) -> list[tuple[str, str, float, float]]:
+    """(key, label, x, y) of each legend entry, wrapped into rows that fit ``width``."""
+    cx, cy = MARGIN, MARGIN + LEGEND_ROW / 2
+    if title:
+        cx += _text_width(title, TITLE_PT) + 0.25
+    placed = []
+    for key, label in items:
+        need = 0.3 + _text_width(label, LEGEND_PT) + 0.22
+        if cx + need > width - MARGIN and cx > MARGIN:
+            cx, cy = MARGIN, cy + LEGEND_ROW
+        placed.append((key, label, cx, cy))
+        cx += need
+    return placed
+
+
 def draw(boxes: dict[int, Box], title: str = "") -> str:
-    """Draw the boxes as a layered top-to-bottom diagram and return the SVG text."""
+    """Draw the boxes as a layered top-to-bottom diagram and return the SVG text.
+
+    Every artist has an id (``node-<kind>-<key>``, ``edge-<style>-<source>-<target>``, ``legend-kind-<kind>``,
+    ``legend-edge-<style>``), so that a test can check that the legend shows exactly the colours drawn."""
     nodes, order, x, chains, edges = _layout(boxes)
     pitch = BOX_H + LAYER_GAP
     left = min((x[n] - nodes[n]["w"] / 2 for n in nodes), default=0.0)
     right = max((x[n] + nodes[n]["w"] / 2 for n in nodes), default=1.0)
-    content_w = right - left + 2 * MARGIN
-    width = max(FIG_WIDTH, content_w)
+    width = max(MIN_WIDTH, right - left + 2 * MARGIN)
     x0 = (width - (right - left)) / 2 - left
-    top = MARGIN + LEGEND_H
+    styles = sorted({"long" if len(chains[e]) > 2 else "data" for e in edges}, key=list(EDGE_STYLES).index)
+    kinds = sorted({b.kind for b in boxes.values()}, key=list(KINDS).index)
+    legend = _legend_rows(_legend_items(kinds, styles), width, title)
+    rows = len({y for *_, y in legend}) if legend else 1
+    top = MARGIN + rows * LEGEND_ROW + 0.16
     height = top + len(order) * pitch - LAYER_GAP + MARGIN
 
     def pos(n: Any) -> tuple[float, float]:
@@ -596,9 +909,12 @@ def draw(boxes: dict[int, Box], title: str = "") -> str:
 
     with matplotlib.rc_context(RC):
         fig, ax = _new_figure(width, height)
-        _draw_legend(ax, sorted({b.kind for b in boxes.values()}, key=list(KINDS).index), width, title)
-        users = _consumers(boxes)
+        _draw_legend(ax, legend, title)
         shapes = {(s, k): sh for k in sorted(boxes) for s, sh in boxes[k].ins}
+        out_shapes: dict[int, set[str]] = {}
+        for (s, k), sh in shapes.items():
+            if sh and boxes[k].titles != ["output"]:
+                out_shapes.setdefault(s, set()).add(sh)
         labelled: set[int] = set()
         for s, t in edges:
             chain = chains[(s, t)]
@@ -606,98 +922,96 @@ def draw(boxes: dict[int, Box], title: str = "") -> str:
             (sx, sy), (tx, ty) = pts[0], pts[-1]
             pts[0] = (sx, sy + BOX_H / 2)
             pts[-1] = (tx, ty - BOX_H / 2)
-            skip = len(chain) > 2
+            style = "long" if len(chain) > 2 else "data"
             verts, codes = [pts[0]], [MplPath.MOVETO]
             for (ax_, ay), (bx, by) in zip(pts, pts[1:], strict=False):
                 dy = (by - ay) * 0.5
                 verts += [(ax_, ay + dy), (bx, by - dy), (bx, by)]
                 codes += [MplPath.CURVE4] * 3
-            colour = SKIP_COLOUR if skip else EDGE_COLOUR
-            ax.add_patch(
-                FancyArrowPatch(
-                    path=MplPath(verts, codes),
-                    arrowstyle="-|>,head_length=3.2,head_width=1.8",
-                    color=colour,
-                    lw=1.1 if skip else 0.8,
-                    linestyle="-",
-                    zorder=1,
-                )
+            _, colour, lw = EDGE_STYLES[style]
+            arrow = FancyArrowPatch(
+                path=MplPath(verts, codes), arrowstyle=ARROW, color=colour, lw=lw, zorder=1
             )
+            arrow.set_gid(f"edge-{style}-{s}-{t}")
+            ax.add_patch(arrow)
             text = shapes.get((s, t), "")
             if not text or boxes[t].titles == ["output"] and s in labelled:
                 continue
-            if len(users[s]) > 1:
+            ha = "left"
+            if len(out_shapes[s]) == 1:
                 if s in labelled:
                     continue
+                # one label per source, just under it and right of where its edges leave: labels of
+                # neighbouring sources stay apart (their boxes are at least a label's width apart)
                 labelled.add(s)
-                lx, ly = pos(s)[0] + 0.04, pos(s)[1] + BOX_H / 2 + 0.10
-                ha = "left"
-            else:
+                lx, ly = pos(s)[0] + 0.06, pos(s)[1] + BOX_H / 2 + 0.12
+            else:  # a source that sends differently shaped tensors: each edge says its shape, beside it
                 (ax_, ay), (bx, by) = pts[0], pts[1]
-                lx, ly, ha = ax_ + 0.3 * (bx - ax_) + 0.05, ay + 0.34 * (by - ay), "left"
-            ax.text(lx, ly, text, fontsize=EDGE_PT, color="#333333", ha=ha, va="center", zorder=3,
+                lx, ly = ax_ + 0.3 * (bx - ax_), ay + 0.3 * (by - ay)
+                ha = "right" if bx < ax_ - 0.01 else "left"
+                lx += -0.06 if ha == "right" else 0.06
+            ax.text(lx, ly, text, fontsize=EDGE_PT, color=DETAIL_COLOUR, ha=ha, va="center", zorder=3,
                     bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
         for k in sorted(boxes):
             b = boxes[k]
             cx, cy = pos(k)
             w = nodes[k]["w"]
             _, face, edge = KINDS[b.kind]
-            ax.add_patch(
-                FancyBboxPatch(
-                    (cx - w / 2, cy - BOX_H / 2),
-                    w,
-                    BOX_H,
-                    boxstyle="round,pad=0,rounding_size=0.06",
-                    fc=face,
-                    ec=edge,
-                    lw=0.9,
-                    zorder=2,
-                )  # fmt: skip
-            )
+            box = FancyBboxPatch((cx - w / 2, cy - BOX_H / 2), w, BOX_H, boxstyle="round,pad=0,rounding_size=0.06",
+                                 fc=face, ec=edge, lw=NODE_LW, zorder=2)  # fmt: skip
+            box.set_gid(f"node-{b.kind}-{k}")
+            ax.add_patch(box)
             if b.detail:
-                ax.text(cx, cy - 0.065, b.title, fontsize=TITLE_PT, ha="center", va="center", zorder=4)
-                ax.text(cx, cy + 0.095, b.detail, fontsize=DETAIL_PT, ha="center", va="center",
-                        color="#444444", zorder=4)  # fmt: skip
+                ax.text(cx, cy - 0.08, b.title, fontsize=TITLE_PT, color=TEXT_COLOUR, ha="center", va="center",
+                        zorder=4)  # fmt: skip
+                ax.text(cx, cy + 0.11, b.detail, fontsize=DETAIL_PT, ha="center", va="center",
+                        color=DETAIL_COLOUR, zorder=4)  # fmt: skip
             else:
-                ax.text(cx, cy, b.title, fontsize=TITLE_PT, ha="center", va="center", zorder=4)
+                ax.text(
+                    cx, cy, b.title, fontsize=TITLE_PT, color=TEXT_COLOUR, ha="center", va="center", zorder=4
+                )
         return _svg(fig)
 
 
-def _draw_legend(ax: Any, kinds: list[str], width: float, title: str) -> None:
-    cx, cy = MARGIN, MARGIN + 0.08
+def _draw_legend(ax: Any, legend: list[tuple[str, str, float, float]], title: str) -> None:
+    """Legend entries drawn with the very style of what they explain: a small box with the node's fill,
+    outline and line width, a short arrow with the edge's colour and width."""
     if title:
-        ax.text(cx, cy, title, fontsize=TITLE_PT + 0.5, ha="left", va="center", weight="bold")
-        cx += _text_width(title, TITLE_PT + 0.5) + 0.25
-    items = [k for k in kinds if k != "io"] + ["skip"]
-    for k in items:
-        label = "skip / gate edge" if k == "skip" else KINDS[k][0]
-        need = 0.2 + _text_width(label, DETAIL_PT) + 0.18
-        if cx + need > width - MARGIN:
-            cx, cy = MARGIN, cy + 0.18
-        if k == "skip":
-            ax.plot([cx, cx + 0.14], [cy, cy], color=SKIP_COLOUR, lw=1.2)
+        ax.text(MARGIN, MARGIN + LEGEND_ROW / 2, title, fontsize=TITLE_PT, color=TEXT_COLOUR, ha="left",
+                va="center", weight="bold")  # fmt: skip
+    for key, label, cx, cy in legend:
+        group, name = key.split("-", 1)
+        if group == "edge":
+            _, colour, lw = EDGE_STYLES[name]
+            sample = FancyArrowPatch((cx, cy), (cx + 0.22, cy), arrowstyle=ARROW, color=colour, lw=lw,
+                                     shrinkA=0, shrinkB=0)  # fmt: skip
         else:
-            _, face, edge = KINDS[k]
-            ax.add_patch(Rectangle((cx, cy - 0.05), 0.14, 0.10, fc=face, ec=edge, lw=0.7))
-        ax.text(cx + 0.19, cy, label, fontsize=DETAIL_PT, ha="left", va="center", color="#333333")
-        cx += need
+            _, face, edge = KINDS[name]
+            sample = FancyBboxPatch((cx, cy - 0.06), 0.22, 0.12, boxstyle="round,pad=0,rounding_size=0.03",
+                                    fc=face, ec=edge, lw=NODE_LW)  # fmt: skip
+        sample.set_gid(f"legend-{key}")
+        ax.add_patch(sample)
+        ax.text(cx + 0.3, cy, label, fontsize=LEGEND_PT, ha="left", va="center", color=DETAIL_COLOUR)
+
+
+ERROR_WIDTH = 7.0
 
 
 def error_svg(module_id: str, reason: str) -> str:
     """A valid SVG with one box saying that ``module_id`` could not be traced, and why."""
-    lines = textwrap.wrap(" ".join(reason.split())[:400], 90) or ["(no reason given)"]
-    height = 0.9 + 0.16 * len(lines)
+    lines = textwrap.wrap(" ".join(reason.split())[:400], 80) or ["(no reason given)"]
+    height = 1.0 + 0.2 * len(lines)
     with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(FIG_WIDTH, height)
+        fig, ax = _new_figure(ERROR_WIDTH, height)
         ax.add_patch(
-            FancyBboxPatch((MARGIN, MARGIN), FIG_WIDTH - 2 * MARGIN, height - 2 * MARGIN,
+            FancyBboxPatch((MARGIN, MARGIN), ERROR_WIDTH - 2 * MARGIN, height - 2 * MARGIN,
                            boxstyle="round,pad=0,rounding_size=0.08", fc="#fff4f4", ec="#b03b3b", lw=1.0)
         )  # fmt: skip
-        ax.text(MARGIN + 0.15, MARGIN + 0.2, f"{module_id}: this module could not be traced with torch.fx",
-                fontsize=TITLE_PT + 1, ha="left", va="center", weight="bold")  # fmt: skip
+        ax.text(MARGIN + 0.15, MARGIN + 0.22, f"{module_id}: this module could not be traced with torch.fx",
+                fontsize=TITLE_PT, color=TEXT_COLOUR, ha="left", va="center", weight="bold")  # fmt: skip
         for i, line in enumerate(lines):
-            ax.text(MARGIN + 0.15, MARGIN + 0.45 + 0.16 * i, line, fontsize=DETAIL_PT + 0.5, ha="left",
-                    va="center", family="DejaVu Sans Mono")  # fmt: skip
+            ax.text(MARGIN + 0.15, MARGIN + 0.5 + 0.2 * i, line, fontsize=DETAIL_PT, color=TEXT_COLOUR,
+                    ha="left", va="center", family="DejaVu Sans Mono")  # fmt: skip
         return _svg(fig)
 
 
