@@ -1061,6 +1061,12 @@ def _stable(value: Any) -> Any:
     return repr(value)
 
 
+_OWN_SOURCE = Path(__file__).read_text(encoding="utf-8")
+"""This file as it was when imported: the code that draws. (Read at call time, an edit made while a long
+build runs would file diagrams drawn by the old code under the new code's key, and they would never be
+redrawn.)"""
+
+
 def cache_key(module_id: str) -> str:
     """sha256 of what the diagram depends on: the module's source file (which holds its registered default
     configuration and example input shapes), the shared helpers and the registry, and this file's own
@@ -1070,9 +1076,9 @@ def cache_key(module_id: str) -> str:
     dotted = scan()[module_id]  # e.g. cvattn.attention.se.SqueezeExcitation
     source = PACKAGE_DIR.parent.joinpath(*dotted.split(".")[:-1]).with_suffix(".py")
     parts = [module_id, dotted]
-    for path in (source, PACKAGE_DIR / "layers.py", PACKAGE_DIR / "_registry.py", Path(__file__)):
+    for path in (source, PACKAGE_DIR / "layers.py", PACKAGE_DIR / "_registry.py"):
         parts.append(path.read_text(encoding="utf-8"))
-    parts.append(matplotlib.__version__)
+    parts += [_OWN_SOURCE, matplotlib.__version__]
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
