@@ -91,16 +91,22 @@ LABELS = {
         "diagram_alt": "data-flow diagram of",
         "input": "Input",
         "params_n": "Parameters",
-        "macs": "MACs",
-        "flops": "FLOPs",
+        "macs": "MACs, conv/matmul",
+        "flops": "FLOPs, conv/matmul",
+        "flops_ew": "FLOPs, element-wise",
+        "flops_total": "FLOPs, total",
+        "identity": "0 (identity in eval mode)",
         "lat_f": "Latency, forward (ms)",
         "lat_fb": "Latency, forward+backward (ms)",
         "mem_f": "Peak memory, forward (MB)",
         "mem_fb": "Peak memory, forward+backward (MB)",
         "cost_note": (
-            "Parameters, MACs and FLOPs are recomputed by the tests. FLOPs come from "
-            "`torch.utils.flop_counter.FlopCounterMode`, which counts 2 FLOPs per multiply-add of "
-            "matrix products and convolutions and skips element-wise operations (MACs = FLOPs / 2). "
+            "Parameters and FLOPs are recomputed by the tests. Conv/matmul FLOPs come from "
+            "`torch.utils.flop_counter.FlopCounterMode`: 2 per multiply-add of convolutions and matrix "
+            "products (MACs = conv/matmul FLOPs / 2). Element-wise FLOPs count the rest of the arithmetic "
+            "per element: 1 per output element of each addition, product, activation or gate, 1 per input "
+            "element of a reduction, 5 per element of a softmax, 2 to 7 per element of a normalisation, 1 per "
+            "element of every pooling window, bias additions; data movement counts 0. The total is their sum. "
             "Latency is the median of repeated CPU runs and peak memory is the largest amount of "
             "tensor memory held during the pass"
         ),
@@ -115,7 +121,7 @@ LABELS = {
         "kind": "Kind",
         "std_input": "Standard input",
         "chart": "Cost of the attention modules at 1×64×56×56",
-        "chart_alt": "bar chart of FLOPs and latency of every attention module",
+        "chart_alt": "bar chart of the FLOPs (total and conv/matmul) and latency of every attention module",
     },
     "zh": {
         "all": "全部论文",
@@ -180,17 +186,22 @@ LABELS = {
         "diagram_alt": "数据流结构图：",
         "input": "输入",
         "params_n": "参数量",
-        "macs": "MACs",
-        "flops": "FLOPs",
+        "macs": "MACs（卷积/矩阵乘）",
+        "flops": "FLOPs（卷积/矩阵乘）",
+        "flops_ew": "FLOPs（逐元素运算）",
+        "flops_total": "FLOPs（合计）",
+        "identity": "0（推理模式下为恒等映射）",
         "lat_f": "前向延迟 (ms)",
         "lat_fb": "前向+反向延迟 (ms)",
         "mem_f": "前向峰值内存 (MB)",
         "mem_fb": "前向+反向峰值内存 (MB)",
         "cost_note": (
-            "参数量、MACs 和 FLOPs 由测试重新计算核对。FLOPs 由 "
-            "`torch.utils.flop_counter.FlopCounterMode` 统计：矩阵乘法和卷积的每次乘加计 2 FLOPs，"
-            "不统计逐元素运算（MACs = FLOPs / 2）。延迟为 CPU 上多次运行的中位数，峰值内存为一次计算过程中"
-            "同时占用的张量内存的最大值"
+            "参数量和 FLOPs 由测试重新计算核对。卷积/矩阵乘 FLOPs 由 "
+            "`torch.utils.flop_counter.FlopCounterMode` 统计：卷积和矩阵乘法的每次乘加计 2 FLOPs"
+            "（MACs = 卷积/矩阵乘 FLOPs / 2）。逐元素 FLOPs 按元素统计其余的算术运算：加法、乘法、激活函数和门控"
+            "每个输出元素计 1，归约运算每个输入元素计 1，softmax 每个元素计 5，归一化每个元素计 2 到 7，"
+            "池化窗口内每个元素计 1，另含偏置加法；纯数据搬运不计。合计为两者之和。"
+            "延迟为 CPU 上多次运行的中位数，峰值内存为一次计算过程中同时占用的张量内存的最大值"
         ),
         "measured_on": "测量环境：",
         "threads": "线程",
@@ -200,7 +211,7 @@ LABELS = {
         "kind": "类型",
         "std_input": "标准输入",
         "chart": "各注意力模块在 1×64×56×56 输入下的开销",
-        "chart_alt": "各注意力模块 FLOPs 与延迟的柱状图",
+        "chart_alt": "各注意力模块 FLOPs（合计与卷积/矩阵乘部分）与延迟的柱状图",
     },
 }
 
@@ -484,6 +495,14 @@ def _num(value: float | int | None, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def _total_flops(setting: dict, labels: dict[str, str], short: bool = False) -> str:
+    """The total FLOPs of a setting; a module that returns its input in eval mode says so beside its 0
+    (``short``: in a tooltip, so that a sortable column still reads the cell as the number 0)."""
+    if setting.get("identity_in_eval") and not setting.get("total_flops"):
+        return f'<abbr title="{labels["identity"]}">0</abbr>' if short else labels["identity"]
+    return _num(setting.get("total_flops"))
+
+
 def cost_table(entry: dict | None, lang: str) -> str:
     """The measured cost of one module at its standard inputs, with units and provenance."""
     L = LABELS[lang]
@@ -502,6 +521,8 @@ def cost_table(entry: dict | None, lang: str) -> str:
         ("params_n", lambda st: _num(st["params"])),
         ("macs", lambda st: _num(st.get("macs"))),
         ("flops", lambda st: _num(st.get("flops"))),
+        ("flops_ew", lambda st: _num(st.get("elementwise_flops"))),
+        ("flops_total", lambda st: _total_flops(st, L)),
         ("lat_f", lambda st: _num(st.get("latency_ms", {}).get("forward"))),
         ("lat_fb", lambda st: _num(st.get("latency_ms", {}).get("forward_backward"))),
         ("mem_f", lambda st: _num(st.get("peak_memory_mb", {}).get("forward"))),
@@ -587,7 +608,8 @@ def module_section(
 
 
 def page_modules(catalog: Catalog, api_paths: dict[str, str], costs: dict, lang: str) -> str:
-    """Every module in one sortable table (category, kind, params, FLOPs, latency, paper) and the cost chart."""
+    """Every module in one sortable table (category, kind, params, FLOPs conv/matmul and total, latency, paper)
+    and the cost chart."""
     L = LABELS[lang]
     cats = catalog.category_by_id
     measured = costs.get("modules", {})
@@ -598,7 +620,7 @@ def page_modules(catalog: Catalog, api_paths: dict[str, str], costs: dict, lang:
     ]
     out.append(
         f"| {L['module']} | {L['category']} | {L['kind']} | {L['std_input']} | {L['params_n']} | {L['flops']} | "
-        f"{L['lat_fb']} | {L['paper']} |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        f"{L['flops_total']} | {L['lat_fb']} | {L['paper']} |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     )
     for module_id in sorted(api_paths):
         paper = catalog.paper_of_module(module_id)
@@ -613,7 +635,8 @@ def page_modules(catalog: Catalog, api_paths: dict[str, str], costs: dict, lang:
         title = link(text(paper.id), f"papers/{paper.id}.md") if paper else "—"
         out.append(
             f"| `{module_id}` | {cat} | {entry.get('kind', '—')} | {shape} | {_num(first.get('params'))} | "
-            f"{_num(first.get('flops'))} | {_num(first.get('latency_ms', {}).get('forward_backward'))} | {title} |\n"
+            f"{_num(first.get('flops'))} | {_total_flops(first, L, short=True)} | "
+            f"{_num(first.get('latency_ms', {}).get('forward_backward'))} | {title} |\n"
         )
     out.append("\n</div>\n\n")
     out.append(f"## {L['chart']}\n\n![{L['chart_alt']}](modules-cost.svg)\n")

@@ -53,11 +53,13 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     from . import diagram
 
     plots: dict[str, tuple] = {}
-    for module_id in module_ids:
-        scaling = costs["modules"].get(module_id, {}).get("scaling")
-        if scaling and scaling.get("resolutions"):
-            plots[f"{render.GENERATED_DIR}/scaling/{module_id}.svg"] = ("plot_scaling", scaling)
-    plots[f"{render.GENERATED_DIR}/modules-cost.svg"] = ("plot_comparison", costs, module_ids)
+    for lang in render.LANGS:  # one figure per language: the zh build shows name.zh.svg for name.svg
+        sfx = render.suffix(lang)
+        for module_id in module_ids:
+            scaling = costs["modules"].get(module_id, {}).get("scaling")
+            if scaling and scaling.get("resolutions"):
+                plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = ("plot_scaling", scaling, lang)
+        plots[f"{render.GENERATED_DIR}/modules-cost{sfx}.svg"] = ("plot_comparison", costs, module_ids, lang)
     missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE)]
     _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
     assets: dict[str, str] = {}
