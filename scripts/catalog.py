@@ -53,11 +53,6 @@ Url = Annotated[
 ]
 Text = Annotated[str, AfterValidator(_strip_nonempty), Field(min_length=1)]
 
-# CJK ideographs, kana, CJK and full-width punctuation: Chinese is written without spaces between them
-_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
-
-
 # Superscripts a title may hold as characters (A²-Nets, BA²M); BibTeX gets them back as $^{2}$.
 SUPERSCRIPTS = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"))
 
@@ -72,6 +67,11 @@ def _check_title(value: str) -> str:
 
 
 Title = Annotated[Text, AfterValidator(_check_title)]
+
+# CJK ideographs, kana, CJK and full-width punctuation: Chinese is written without spaces between them
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
+
 
 def _join_cjk_lines(value: str) -> str:
     """Drop the spaces that YAML's folded style (``>-``) puts where a Chinese text was broken across lines:
@@ -101,6 +101,10 @@ class Implementation(_Strict):
     note: Text = Field(description="what it is, e.g. 'PyTorch re-implementation'")
 
 
+# Words that name a blog site rather than a post: a title made of one of them is a label, not a title.
+BLOG_SITE_WORDS = {"zhihu", "知乎", "wechat", "weixin", "微信", "微信公众号", "blog", "博客", "other"}
+
+
 class Blog(_Strict):
     url: Url = Field(description="the post's URL")
     lang: Literal["en", "zh"] = Field(description="language of the post")
@@ -118,10 +122,6 @@ class Blog(_Strict):
                 f"title {self.title!r} only names the site; write the post's own title, or omit it"
             )
         return self
-# Words that name a blog site rather than a post: a title made of one of them is a label, not a title.
-BLOG_SITE_WORDS = {"zhihu", "知乎", "wechat", "weixin", "微信", "微信公众号", "blog", "博客", "other"}
-
-
 
 
 class Links(_Strict):
@@ -307,9 +307,11 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
 
 def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
     text = path.read_text(encoding="utf-8")
+    # one parse (libyaml when PyYAML has it) gives the node tree, for line numbers, and the data built from it
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -323,6 +325,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, yaml.Node | No
             )
         )
         return None, None
+    finally:
+        loader.dispose()
     return data, node
 
 
