@@ -916,6 +916,8 @@ def draw(boxes: dict[int, Box], title: str = "") -> str:
             if sh and boxes[k].titles != ["output"]:
                 out_shapes.setdefault(s, set()).add(sh)
         labelled: set[int] = set()
+        labelled_shapes: set[tuple[int, str]] = set()
+        placed: list[tuple[float, float, float]] = []  # edge labels drawn so far: (left, right, y)
         for s, t in edges:
             chain = chains[(s, t)]
             pts = [pos(n) for n in chain]
@@ -945,11 +947,21 @@ def draw(boxes: dict[int, Box], title: str = "") -> str:
                 # neighbouring sources stay apart (their boxes are at least a label's width apart)
                 labelled.add(s)
                 lx, ly = pos(s)[0] + 0.06, pos(s)[1] + BOX_H / 2 + 0.12
-            else:  # a source that sends differently shaped tensors: each edge says its shape, beside it
+            else:  # a source that sends differently shaped tensors: each shape once, beside its first edge
+                if (s, text) in labelled_shapes:
+                    continue
+                labelled_shapes.add((s, text))
                 (ax_, ay), (bx, by) = pts[0], pts[1]
                 lx, ly = ax_ + 0.3 * (bx - ax_), ay + 0.3 * (by - ay)
                 ha = "right" if bx < ax_ - 0.01 else "left"
                 lx += -0.06 if ha == "right" else 0.06
+            w = _text_width(text, EDGE_PT) + 0.04
+            x_lo = lx - w if ha == "right" else lx
+            for _ in range(4):  # a label that would cover another moves down a line (it stays by its edge)
+                if not any(x_lo < r[1] and r[0] < x_lo + w and abs(ly - r[2]) < 0.15 for r in placed):
+                    break
+                ly += 0.15
+            placed.append((x_lo, x_lo + w, ly))
             ax.text(lx, ly, text, fontsize=EDGE_PT, color=DETAIL_COLOUR, ha=ha, va="center", zorder=3,
                     bbox={"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
         for k in sorted(boxes):
