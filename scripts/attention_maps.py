@@ -257,12 +257,52 @@ def trained_gallery(
             "block": chosen,
             "map_size": list(maps[chosen].shape[-2:]),
             "meaning": SPATIAL_MAPS[module_id].meaning,
+            "meaning_zh": SPATIAL_MAPS[module_id].meaning_zh,
         }
         log(f"[{n}/{len(ids)}] {module_id}: top-1 {top1}%, map of {chosen} -> {out / (module_id + '.png')}")
-    tmp = data_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(data_file)
+    _write_record(data_file, record)
     return record
+
+
+def _write_record(data_file: Path, record: dict[str, Any]) -> None:
+    import json
+
+    tmp = data_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(data_file)
+
+
+def refresh_descriptions(data_file: Path = GALLERY_DATA) -> list[str]:
+    """Rewrite the map descriptions (``meaning``, ``meaning_zh``) of every module recorded in ``data_file``
+    from :data:`cvattn.attention_maps.SPATIAL_MAPS`, leaving the rest of the record (accuracy, block, figures)
+    as it is: no training, no drawing. Returns the ids whose descriptions changed.
+
+    Raises:
+        FileNotFoundError: ``data_file`` does not exist (make it with ``--trained``).
+        ValueError: the record has no ``modules``, or holds a module that has no entry in SPATIAL_MAPS.
+    """
+    import json
+
+    from cvattn.attention_maps import SPATIAL_MAPS
+
+    if not data_file.exists():
+        raise FileNotFoundError(f"{data_file}: no gallery record (make it with --trained)")
+    record = json.loads(data_file.read_text(encoding="utf-8"))
+    modules = record.get("modules")
+    if not isinstance(modules, dict) or not modules:
+        raise ValueError(f"{data_file}: no 'modules' to describe")
+    unknown = sorted(set(modules) - set(SPATIAL_MAPS))
+    if unknown:
+        raise ValueError(f"{data_file}: no description in SPATIAL_MAPS for {', '.join(unknown)}")
+    changed = []
+    for module_id, entry in modules.items():
+        source = SPATIAL_MAPS[module_id]
+        described = {"meaning": source.meaning, "meaning_zh": source.meaning_zh}
+        if any(entry.get(key) != value for key, value in described.items()):
+            entry.update(described)
+            changed.append(module_id)
+    _write_record(data_file, record)
+    return sorted(changed)
 
 
 def _input_batch(images: torch.Tensor) -> torch.Tensor:
@@ -283,6 +323,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--trained", action="store_true")
     parser.add_argument("--checkpoint-dir", type=Path, default=ROOT / ".cache" / "gallery-checkpoints")
+    parser.add_argument("--describe", action="store_true")
 
 
 def command_attention_maps(args: argparse.Namespace) -> int:
@@ -308,9 +349,21 @@ def command_attention_maps(args: argparse.Namespace) -> int:
                                --checkpoint-dir (reused when already trained), draw the stage-2 map on four test
                                digits with a colour bar, and record the figures in docs/data/gallery.json
         --checkpoint-dir DIR   where --trained keeps its checkpoints (default: .cache/gallery-checkpoints/)
+        --describe             only rewrite the map descriptions (en and zh) in docs/data/gallery.json from
+                               cvattn.attention_maps.SPATIAL_MAPS: no training, no figures
     """
     from cvattn.attention_maps import SPATIAL_MAPS, spatial_ids
 
+    if args.describe:
+        try:
+            changed = refresh_descriptions(GALLERY_DATA)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"attention-maps: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"{GALLERY_DATA}: descriptions of {len(changed)} module(s) rewritten: {', '.join(changed) or 'none'}"
+        )
+        return 0
     if args.trained:
         ids = args.module or spatial_ids()
         unknown = [i for i in ids if i not in spatial_ids()]

@@ -237,6 +237,19 @@ def suffix(lang: str) -> str:
     return "" if lang == "en" else f".{lang}"
 
 
+# What follows a label before its value: ": " in English; in Chinese the full-width colon, no space after it.
+COLON = {"en": ": ", "zh": "："}
+
+
+def bold_label(label: str, lang: str) -> str:
+    """A bold metadata label and its colon, ready for the value: ``**Authors:** `` in English, ``**作者**：``
+    in Chinese (the colon outside the bold: ``**作者：**`` followed by a letter is no closing ``**`` under
+    CommonMark's flanking rules, e.g. with pymdownx.betterem)."""
+    if lang not in COLON:
+        raise ValueError(f"bold_label: unknown language {lang!r} (known: {', '.join(COLON)})")
+    return f"**{label}:** " if lang == "en" else f"**{label}**{COLON[lang]}"
+
+
 def paper_href(paper: Paper, lang: str, depth: int) -> str:
     """Relative link from a generated page ``depth`` folders below docs/ to the paper's page."""
     return "../" * depth + f"{GENERATED_DIR}/papers/{paper.id}.md"
@@ -551,7 +564,7 @@ def get_code(module_id: str, info: CodeInfo, lang: str) -> str:
         config = L["registry_config"].format(id=module_id, config=_config_text(info.config))
         out.append(f"**{L['constructor']}**\n\n```py\n{info.signature}\n```\n\n{config}\n\n")
     relative = info.source.removeprefix("modules/")
-    out.append(f"**{L['source_file']}**: [`{info.source}`](../{SOURCE_DIR}/{relative})\n\n")
+    out.append(f"**{L['source_file']}**{COLON[lang]}[`{info.source}`](../{SOURCE_DIR}/{relative})\n\n")
     return "".join(out)
 
 
@@ -571,7 +584,7 @@ def module_section(
         return out[0] + text(note) + "\n\n"
     measured = (costs or {}).get("modules", {})
     if code:
-        out.append(f"**{L['get_code']}**: {L['install'].format(version=PACKAGE_VERSION)}\n\n")
+        out.append(f"**{L['get_code']}**{COLON[lang]}{L['install'].format(version=PACKAGE_VERSION)}\n\n")
     documented: dict[str, str] = {}  # class path -> the first module id on this page that shows its API block
     for module_id in paper.modules:
         out.append(f"### `{module_id}`\n\n")
@@ -657,14 +670,14 @@ def page_paper(
     venue = catalog.venue_by_id[paper.venue]
     cat = catalog.category_by_id[paper.category]
     out = [_front(paper.title), f"# {text(paper.title)}\n\n"]
-    out.append(f"**{L['authors']}:** {text(', '.join(paper.authors))}  \n")
+    out.append(f"{bold_label(L['authors'], lang)}{text(', '.join(paper.authors))}  \n")
     out.append(
-        f"**{L['venue']}:** {text(venue.name)} {paper.year} · **{L['category']}:** "
+        f"{bold_label(L['venue'], lang)}{text(venue.name)} {paper.year} · {bold_label(L['category'], lang)}"
         f"{link(text(getattr(cat.name, lang)), f'../categories/{cat.id}.md')}"
     )
     if paper.tags:
         tags = ("、" if lang == "zh" else ", ").join(catalog.tag_label(t, lang) for t in paper.tags)
-        out.append(f" · **{L['tags']}:** {text(tags)}")
+        out.append(f" · {bold_label(L['tags'], lang)}{text(tags)}")
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
@@ -683,17 +696,17 @@ def page_paper(
             )
         out.append("\n")
     out.append(
-        f"## {L['links']}\n\n- {L['paper_page']}: {link(text(paper.links.paper), paper.links.paper)}\n"
+        f"## {L['links']}\n\n- {L['paper_page']}{COLON[lang]}{link(text(paper.links.paper), paper.links.paper)}\n"
     )
     if paper.links.arxiv:
         out.append(
-            f"- {L['arxiv']}: {link(paper.links.arxiv, 'https://arxiv.org/abs/' + paper.links.arxiv)}\n"
+            f"- {L['arxiv']}{COLON[lang]}{link(paper.links.arxiv, 'https://arxiv.org/abs/' + paper.links.arxiv)}\n"
         )
     out.append(
-        f"- {L['official_code']}: {link(text(paper.links.code), paper.links.code) if paper.links.code else L['none']}\n"
+        f"- {L['official_code']}{COLON[lang]}{link(text(paper.links.code), paper.links.code) if paper.links.code else L['none']}\n"
     )
     for impl in paper.links.implementations:
-        out.append(f"- {L['implementations']}: {link(text(impl.url), impl.url)} ({text(impl.note)})\n")
+        out.append(f"- {L['implementations']}{COLON[lang]}{link(text(impl.url), impl.url)} ({text(impl.note)})\n")
     if paper.links.blogs:
         out.append(f"\n### {L['blogs']}\n\n")
         for label, b in zip(blog_labels(paper, lang), paper.links.blogs):

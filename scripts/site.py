@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,17 +172,58 @@ GALLERY_CAPTION = {
     "zh": "**注意力图**：{meaning}。**所在块**：`{block}`。该网络在手写数字测试集上的 **top-1**：{top1}%。",
 }
 PAPER_LABEL = {"en": "Paper", "zh": "论文"}
+# a title's qualifier, cut from its short form: "Coordinate Attention for Efficient Mobile Network Design"
+_QUALIFIER = re.compile(r"\s+(?:for|in|via|with|through|towards?|meets?)\s", re.I)
 
 
-def gallery_page(catalog: Catalog, lang: str) -> str:
-    """The attention-map gallery: one section per module of docs/data/gallery.json, its paper linked."""
+def short_title(title: str) -> str:
+    """The short form of a paper's title: its main title before a subtitle ("CBAM: Convolutional Block
+    Attention Module" -> "CBAM"), else the title up to the phrase that qualifies it ("Dual Attention Network
+    for Scene Segmentation" -> "Dual Attention Network"), else the whole title."""
+    if not title.strip():
+        raise ValueError("short_title: empty title")
+    main = title.split(": ", 1)[0].strip()
+    if main != title.strip():
+        return main
+    head = _QUALIFIER.split(main, 1)[0]
+    return head if len(head.split()) >= 2 else main
+
+
+def gallery_heading(catalog: Catalog, module_id: str, lang: str) -> str:
+    """A gallery section's heading: the short title of the module's paper and the module id. On Chinese pages
+    the short title's Chinese form when the catalogue's vocabulary (catalog/tags.yaml) has one."""
+    paper = catalog.paper_of_module(module_id)
+    if paper is None:
+        return f"## `{module_id}`\n\n"
+    name = short_title(paper.title)
+    if lang == "zh":
+        vocabulary = {term.en.lower().replace("-", " "): term.zh for term in catalog.tags}
+        name = vocabulary.get(name.lower().replace("-", " "), name)
+    return f"## {render.text(name)} · `{module_id}`\n\n"
+
+
+def gallery_meaning(module_id: str, entry: dict, lang: str) -> str:
+    """The description of a recorded map in ``lang`` (``meaning`` or ``meaning_zh`` of docs/data/gallery.json)."""
+    key = "meaning" if lang == "en" else f"meaning_{lang}"
+    if not entry.get(key):
+        raise ValueError(
+            f"{GALLERY_DATA}: {module_id} has no {key!r}; write it in cvattn.attention_maps.SPATIAL_MAPS and run "
+            "`python -m scripts attention-maps --describe`"
+        )
+    return entry[key]
+
+
+def gallery_page(catalog: Catalog, lang: str, data_file: Path | None = None) -> str:
+    """The attention-map gallery: one section per module of docs/data/gallery.json (or ``data_file``), headed
+    by its paper's short title, its paper linked and its map described in ``lang``."""
     import json
 
+    data_file = GALLERY_DATA if data_file is None else data_file
     title = TITLES["gallery"][lang]
     out = [render._front(title), f"# {title}\n\n"]
-    if not GALLERY_DATA.exists():
+    if not data_file.exists():
         return "".join(out) + "—\n"
-    data = json.loads(GALLERY_DATA.read_text(encoding="utf-8"))
+    data = json.loads(data_file.read_text(encoding="utf-8"))
     training = data["training"]
     digits = "、".join(map(str, data["digits"])) if lang == "zh" else ", ".join(map(str, data["digits"]))
     out.append(
@@ -191,16 +233,17 @@ def gallery_page(catalog: Catalog, lang: str) -> str:
         if not (GALLERY_DIR / f"{module_id}.png").exists():
             continue
         paper = catalog.paper_of_module(module_id)
-        out.append(f"## `{module_id}`\n\n")
+        out.append(gallery_heading(catalog, module_id, lang))
         if paper is not None:
             out.append(
-                f"{PAPER_LABEL[lang]}: {render.link(render.text(paper.title), f'papers/{paper.id}.md')}\n\n"
+                f"{PAPER_LABEL[lang]}{render.COLON[lang]}"
+                f"{render.link(render.text(paper.title), f'papers/{paper.id}.md')}\n\n"
             )
         out.append(f"![{module_id}](../assets/gallery/{module_id}.png)\n\n")
         top1 = "—" if entry.get("top1") is None else f"{entry['top1']:.2f}"
         out.append(
             GALLERY_CAPTION[lang].format(
-                meaning=render.text(entry["meaning"]), block=entry["block"], top1=top1
+                meaning=render.text(gallery_meaning(module_id, entry, lang)), block=entry["block"], top1=top1
             )
             + "\n\n"
         )

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -115,40 +116,112 @@ def _criss_cross_centre(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return reach.view(n, h, w)
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
 @dataclass(frozen=True)
 class MapSource:
     """Where a module's spatial map comes from: the output of a submodule (path inside the module) and a
-    reduction of it, or, with ``recompute``, a function of the module and its input."""
+    reduction of it, or, with ``recompute``, a function of the module and its input. ``meaning`` and
+    ``meaning_zh`` say what the map is, in English and in Chinese (the gallery's captions)."""
 
     submodule: str
     reduce: Callable[[list[torch.Tensor]], torch.Tensor] | None
     meaning: str
+    meaning_zh: str
     recompute: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None = None
 
+    def __post_init__(self) -> None:
+        if not self.meaning.strip():
+            raise ValueError("MapSource: meaning is empty")
+        if not _CJK.search(self.meaning_zh):
+            raise ValueError(
+                f"MapSource: meaning_zh {self.meaning_zh!r} is not Chinese (for {self.meaning!r})"
+            )
 
-def _pairwise(function: Callable[[nn.Module, torch.Tensor], torch.Tensor], meaning: str) -> MapSource:
-    return MapSource("", None, meaning, recompute=function)
 
+def _pairwise(
+    function: Callable[[nn.Module, torch.Tensor], torch.Tensor], meaning: str, meaning_zh: str
+) -> MapSource:
+    return MapSource("", None, meaning, meaning_zh, recompute=function)
+
+
+_CBAM_MS = "M_s = sigmoid(BN(conv7x7([max_c; mean_c])))"
+_CBAM_MS_ZH = "空间权重 M_s，对通道维分别做最大池化和平均池化，拼接后经 7×7 卷积、BN 和 sigmoid 生成"
+_SSE = "sSE gate q = sigmoid(conv1x1(x))"
+_SSE_ZH = "sSE 分支的空间门控 q，由 1×1 卷积把每个位置的特征压缩为单个值后经 sigmoid 生成"
 
 SPATIAL_MAPS: dict[str, MapSource] = {
-    "cbam": MapSource("spatial_gate.gate", _single, "M_s = sigmoid(BN(conv7x7([max_c; mean_c])))"),
-    "cbam-spatial": MapSource("gate", _single, "M_s = sigmoid(BN(conv7x7([max_c; mean_c])))"),
-    "bam": MapSource("gate", _channel_mean, "sigmoid(M_c + M_s), averaged over channels"),
-    "scse": MapSource("sse.gate", _single, "sSE gate q = sigmoid(conv1x1(x))"),
-    "scse-sse": MapSource("gate", _single, "sSE gate q = sigmoid(conv1x1(x))"),
-    "triplet-attention": MapSource("hw", _single, "gate of the (H, W) branch"),
-    "coordinate-attention": MapSource("gate", _outer_product, "g^h * g^w, averaged over channels"),
-    "rga-spatial": MapSource("W", _sigmoid, "sigmoid of the relation-aware spatial logits"),
-    "aff-mscam": MapSource("gate", _channel_mean, "MS-CAM weights, averaged over channels"),
-    "gcnet": MapSource("conv_mask", _softmax_positions, "context weights a = softmax_HW(W_k x)"),
-    "non-local": _pairwise(_non_local_centre, "softmax_j(theta_c . phi_j): the centre query's attention"),
-    "non-local-gaussian": _pairwise(_non_local_centre, "softmax_j(x_c . x_j): the centre query's attention"),
-    "non-local-dot-product": _pairwise(_non_local_centre, "theta_c . phi_j / M: the centre query's affinity"),
-    "non-local-concatenation": _pairwise(
-        _non_local_centre, "ReLU(w^T [theta_c, phi_j]) / M: the centre query's affinity"
+    "cbam": MapSource("spatial_gate.gate", _single, _CBAM_MS, _CBAM_MS_ZH),
+    "cbam-spatial": MapSource("gate", _single, _CBAM_MS, _CBAM_MS_ZH),
+    "bam": MapSource(
+        "gate",
+        _channel_mean,
+        "sigmoid(M_c + M_s), averaged over channels",
+        "通道分支 M_c 与空间分支 M_s 相加后经 sigmoid 得到的注意力，沿通道取平均",
     ),
-    "danet-pam": _pairwise(_position_attention_centre, "S = softmax_j(B_c . C_j) for the centre query"),
-    "ccnet": _pairwise(_criss_cross_centre, "the centre query's attention through R criss-cross passes"),
+    "scse": MapSource("sse.gate", _single, _SSE, _SSE_ZH),
+    "scse-sse": MapSource("gate", _single, _SSE, _SSE_ZH),
+    "triplet-attention": MapSource(
+        "hw",
+        _single,
+        "gate of the (H, W) branch",
+        "三个分支中 (H, W) 分支的门控，对通道维做 Z-pool 后经 7×7 卷积、BN 和 sigmoid 生成",
+    ),
+    "coordinate-attention": MapSource(
+        "gate",
+        _outer_product,
+        "g^h * g^w, averaged over channels",
+        "高度方向注意力 g^h 与宽度方向注意力 g^w 的乘积，即实际作用在特征上的权重，沿通道取平均",
+    ),
+    "rga-spatial": MapSource(
+        "W",
+        _sigmoid,
+        "sigmoid of the relation-aware spatial logits",
+        "关系感知的空间注意力，由每个位置与所有位置的成对关系及该位置自身的特征推得 logits，再经 sigmoid 生成",
+    ),
+    "aff-mscam": MapSource(
+        "gate",
+        _channel_mean,
+        "MS-CAM weights, averaged over channels",
+        "MS-CAM 的权重（局部分支与全局分支相加后经 sigmoid），沿通道取平均",
+    ),
+    "gcnet": MapSource(
+        "conv_mask",
+        _softmax_positions,
+        "context weights a = softmax_HW(W_k x)",
+        "上下文建模中各位置的权重 a = softmax_HW(W_k x)，即 1×1 卷积 W_k 的输出在全部 H×W 个位置上做 softmax",
+    ),
+    "non-local": _pairwise(
+        _non_local_centre,
+        "softmax_j(theta_c . phi_j): the centre query's attention",
+        "以中心位置为查询时的注意力 softmax_j(θ_c · φ_j)，即它分配给每个位置 j 的权重",
+    ),
+    "non-local-gaussian": _pairwise(
+        _non_local_centre,
+        "softmax_j(x_c . x_j): the centre query's attention",
+        "以中心位置为查询时的注意力 softmax_j(x_c · x_j)（高斯形式，直接对输入特征做点积）",
+    ),
+    "non-local-dot-product": _pairwise(
+        _non_local_centre,
+        "theta_c . phi_j / M: the centre query's affinity",
+        "中心位置与各位置的相似度 θ_c · φ_j / M（点积形式，不做 softmax，除以位置数 M 归一化）",
+    ),
+    "non-local-concatenation": _pairwise(
+        _non_local_centre,
+        "ReLU(w^T [theta_c, phi_j]) / M: the centre query's affinity",
+        "中心位置与各位置的相似度 ReLU(wᵀ[θ_c, φ_j]) / M（拼接形式，除以位置数 M 归一化）",
+    ),
+    "danet-pam": _pairwise(
+        _position_attention_centre,
+        "S = softmax_j(B_c . C_j) for the centre query",
+        "位置注意力模块（PAM）以中心位置为查询时的注意力 S = softmax_j(B_c · C_j)",
+    ),
+    "ccnet": _pairwise(
+        _criss_cross_centre,
+        "the centre query's attention through R criss-cross passes",
+        "经过 R 轮十字交叉注意力后，中心查询位置对各位置的累积注意力（两轮后即可覆盖整张特征图）",
+    ),
 }
 """Registry id -> the submodule whose output is its spatial map, verified against each module's forward."""
 

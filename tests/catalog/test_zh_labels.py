@@ -25,8 +25,8 @@ def pages(catalog):
 
 
 def tags_of(page: str, label: str) -> list[str]:
-    """The tags a page's metadata line lists after **label:**."""
-    match = re.search(rf"\*\*{label}:\*\* (.+)$", page, re.M)
+    """The tags a page's metadata line lists after its bold label (``**Tags:** ``, ``**标签**：``)."""
+    match = re.search(rf"\*\*{label}(?::\*\* |\*\*：)(.+)$", page, re.M)
     assert match, f"no {label} line"
     return re.split(r"、|, ", match.group(1))
 
@@ -51,7 +51,7 @@ def test_zh_paper_pages_show_chinese_tags_and_no_english_tag(catalog, pages):
         checked += 1
     assert checked >= 100
     se = pages["catalog/papers/se.zh.md"]
-    assert "**标签:** 通道注意力、门控、全局平均池化" in se
+    assert "**标签**：通道注意力、门控、全局平均池化" in se
 
 
 def test_zh_paper_pages_show_chinese_result_labels(catalog, pages):

@@ -15,7 +15,7 @@ def _text(page: str) -> str:
 
 
 def _tags_line(text: str, label: str, next_heading: str) -> str:
-    return text.split(f"{label}:", 1)[1].split(next_heading, 1)[0].strip()
+    return re.split(rf"{label}\s*[:：]", text, maxsplit=1)[1].split(next_heading, 1)[0].strip()
 
 
 def test_zh_paper_pages_show_chinese_tags_and_result_labels(site):

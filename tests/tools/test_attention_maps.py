@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import torch
 from torch import nn
 
 import cvattn
-from cvattn.attention_maps import SPATIAL_MAPS, AttentionMaps, capture, spatial_ids
+from cvattn.attention_maps import SPATIAL_MAPS, AttentionMaps, MapSource, capture, spatial_ids
 from cvattn.insert import insert
 from cvattn.models import resnet18
 from scripts import attention_maps as command
@@ -194,7 +197,7 @@ def test_trained_gallery_trains_once_and_records_each_figure(tmp_path, monkeypat
     for name in ("cbam.png", "cbam.zh.png"):  # one figure per language
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert entry["block"].startswith("layer2.") and entry["map_size"] == [16, 16] and 0 <= entry["top1"] <= 100
-    assert entry["meaning"] == SPATIAL_MAPS["cbam"].meaning
+    assert (entry["meaning"], entry["meaning_zh"]) == (SPATIAL_MAPS["cbam"].meaning, SPATIAL_MAPS["cbam"].meaning_zh)
     assert record["training"]["epochs"] == 1 and record["digits"] == [0, 1, 2, 3]
     # a second call reuses the checkpoint (no training) and keeps the recorded accuracy
     from scripts import evaluate
@@ -216,3 +219,137 @@ def test_site_gallery_is_the_trained_one():
         assert (site.GALLERY_DIR / f"{module_id}.png").exists() and (site.GALLERY_DIR / f"{module_id}.zh.png").exists()
     figures = sorted(p.name.removesuffix(".zh.png").removesuffix(".png") for p in site.GALLERY_DIR.glob("*.png"))
     assert figures == sorted(2 * list(data["modules"])), "two figures per module (en, zh), no stale ones"
+
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+# two English words in a row (an English phrase), outside code spans: what a Chinese caption must not hold
+_ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\b")
+
+
+def test_every_map_has_a_chinese_description_in_code_and_in_the_gallery_record():
+    for id, source in SPATIAL_MAPS.items():
+        assert _CJK.search(source.meaning_zh) and source.meaning_zh != source.meaning, id
+        assert not _ENGLISH_PHRASE.search(source.meaning_zh), (id, source.meaning_zh)
+    data = json.loads(command.GALLERY_DATA.read_text(encoding="utf-8"))
+    assert len(data["modules"]) > 10
+    for id, entry in data["modules"].items():
+        assert _CJK.search(entry["meaning_zh"]), id
+        # the record is in step with the table (rewrite it with `attention-maps --describe`)
+        assert (entry["meaning"], entry["meaning_zh"]) == (SPATIAL_MAPS[id].meaning, SPATIAL_MAPS[id].meaning_zh), id
+
+
+def test_a_map_source_needs_a_chinese_description():
+    with pytest.raises(ValueError, match="not Chinese"):
+        MapSource("gate", None, "the gate", "the gate")
+    with pytest.raises(ValueError, match="meaning is empty"):
+        MapSource("gate", None, " ", "门控")
+
+
+def _stale_record(path, modules):
+    record = {"training": dict(command.GALLERY_TRAINING), "digits": [0, 1, 2, 3], "modules": modules}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    return record
+
+
+def test_describe_rewrites_only_the_descriptions(tmp_path):
+    data = tmp_path / "gallery.json"
+    kept = {"top1": 12.5, "block": "layer2.1.bn2.attn", "map_size": [16, 16]}
+    _stale_record(data, {"cbam": {**kept, "meaning": "old"}, "gcnet": {**kept, **_described("gcnet")}})
+    assert command.refresh_descriptions(data) == ["cbam"]
+    record = json.loads(data.read_text(encoding="utf-8"))
+    assert record["modules"]["cbam"] == {**kept, **_described("cbam")}
+    assert record["modules"]["gcnet"] == {**kept, **_described("gcnet")}
+    assert record["training"] == command.GALLERY_TRAINING and record["digits"] == [0, 1, 2, 3]
+    assert "\\u" not in data.read_text(encoding="utf-8"), "Chinese is written as is, not escaped"
+    assert command.refresh_descriptions(data) == []
+
+
+def _described(id):
+    return {"meaning": SPATIAL_MAPS[id].meaning, "meaning_zh": SPATIAL_MAPS[id].meaning_zh}
+
+
+def test_describe_reports_bad_records(tmp_path, monkeypatch, capsys):
+    with pytest.raises(FileNotFoundError, match="--trained"):
+        command.refresh_descriptions(tmp_path / "none.json")
+    data = tmp_path / "gallery.json"
+    _stale_record(data, {"cbam": {"meaning": "x"}, "not-a-module": {"meaning": "x"}})
+    with pytest.raises(ValueError, match="not-a-module"):
+        command.refresh_descriptions(data)
+    monkeypatch.setattr(command, "GALLERY_DATA", data)
+    assert command.main(["--describe"]) == 2
+    assert "no description in SPATIAL_MAPS for not-a-module" in capsys.readouterr().err
+    _stale_record(data, {"cbam": {"meaning": "x"}})
+    assert command.main(["--describe"]) == 0
+    assert "1 module(s) rewritten: cbam" in capsys.readouterr().out
+    assert json.loads(data.read_text(encoding="utf-8"))["modules"]["cbam"] == _described("cbam")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    from scripts.catalog import load
+
+    catalog, problems = load()
+    assert problems == [], problems
+    return catalog
+
+
+def _sections(page: str) -> dict[str, str]:
+    """The gallery's sections by module id (the code span of each ``##`` heading)."""
+    parts = re.split(r"^## ", page, flags=re.M)[1:]
+    return {re.search(r"`([^`]+)`", part.splitlines()[0]).group(1): part for part in parts}
+
+
+def test_zh_gallery_page_describes_every_map_in_chinese(catalog):
+    from scripts import render, site
+
+    data = json.loads(site.GALLERY_DATA.read_text(encoding="utf-8"))
+    zh, en = (_sections(site.gallery_page(catalog, lang)) for lang in ("zh", "en"))
+    assert set(zh) == set(en) == set(data["modules"])
+    for id, entry in data["modules"].items():
+        caption = zh[id].split("**注意力图**：", 1)[1].split("\n", 1)[0]
+        assert caption.startswith(render.text(entry["meaning_zh"]) + "。"), id
+        prose = re.sub(r"`[^`]*`", "", caption)  # the block's path is code
+        assert not _ENGLISH_PHRASE.search(prose), (id, prose)
+        assert render.text(entry["meaning"]) not in "".join(zh.values()), id
+        assert render.text(entry["meaning"]) in en[id] and not _CJK.search(en[id]), id
+        paper = catalog.paper_of_module(id)
+        assert zh[id].splitlines()[2].startswith("论文：[") and en[id].splitlines()[2].startswith("Paper: ["), id
+        # the heading: the paper's short title (its Chinese name where the vocabulary has one) and the id
+        assert en[id].splitlines()[0] == f"{render.text(site.short_title(paper.title))} · `{id}`", id
+    assert zh["coordinate-attention"].startswith("坐标注意力 · `coordinate-attention`")
+    assert en["coordinate-attention"].startswith("Coordinate Attention · `coordinate-attention`")
+    assert zh["cbam"].startswith("CBAM · `cbam`") and zh["danet-pam"].startswith("Dual Attention Network · ")
+
+
+def test_gallery_page_refuses_a_record_without_chinese_descriptions(catalog, tmp_path):
+    from scripts import site
+
+    data = tmp_path / "gallery.json"
+    _stale_record(data, {"cbam": {"top1": 90.0, "block": "layer2.1.bn2.attn", "meaning": "the gate"}})
+    assert "the gate" in site.gallery_page(catalog, "en", data)
+    with pytest.raises(ValueError, match="cbam has no 'meaning_zh'.*--describe"):
+        site.gallery_page(catalog, "zh", data)
+
+
+@pytest.mark.parametrize(
+    "title, short",
+    [
+        ("CBAM: Convolutional Block Attention Module", "CBAM"),
+        ("Rotate to Attend: Convolutional Triplet Attention Module", "Rotate to Attend"),
+        ("Coordinate Attention for Efficient Mobile Network Design", "Coordinate Attention"),
+        ("Relation-Aware Global Attention for Person Re-identification", "Relation-Aware Global Attention"),
+        ("Non-local Neural Networks", "Non-local Neural Networks"),
+        ("Attention in Attention", "Attention in Attention"),  # "in" keeps a title it would cut to one word
+    ],
+)
+def test_short_title(title, short):
+    from scripts import site
+
+    assert site.short_title(title) == short
+
+
+def test_short_title_rejects_an_empty_title():
+    from scripts import site
+
+    with pytest.raises(ValueError, match="empty title"):
+        site.short_title("  ")
