@@ -323,12 +323,29 @@ def awesome_table(catalog: Catalog, papers: list[Paper], lang: str, depth: int) 
     return '<div class="cvattn-t-awesome" markdown>\n\n' + "\n".join(rows) + "\n\n</div>\n"
 
 
-def _front(title: str, wide: bool = False) -> str:
+def _front(title: str, wide: bool = False, search: dict[str, list[str]] | None = None) -> str:
     """YAML front matter with the page title. MkDocs themes print ``page.title`` into the HTML without
     escaping it (<title>, header, navigation), so the title is HTML-escaped here. ``wide``: a table page,
-    shown without the table-of-contents column (its tables then take the whole width, see cvattn.css)."""
+    shown without the table-of-contents column (its tables then take the whole width, see cvattn.css).
+    ``search``: what hooks/search.py indexes for the page (``search_front``)."""
     hide = "hide: [toc]\n" if wide else ""
-    return f"---\ntitle: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}\n{hide}---\n\n"
+    found = f"search: {json.dumps(search, ensure_ascii=False)}\n" if search else ""
+    title_line = f"title: {json.dumps(html.escape(title, quote=False), ensure_ascii=False)}\n"
+    return f"---\n{title_line}{hide}{found}---\n\n"
+
+
+def search_front(catalog: Catalog, paper: Paper, lang: str) -> dict[str, list[str]]:
+    """Search data of a paper page, read by hooks/search.py. ``keywords``: its module ids, so searching ``se``
+    finds the SE page first, and on Chinese pages the Chinese form of a module id that names a catalogue tag
+    (``non-local``: 非局部, ``strip-pooling``: 条形池化); ``terms``: the Chinese forms of its tags, which the
+    hook gives jieba as words (it would cut 非局部 into 非 / 局部)."""
+    out = {"keywords": list(paper.modules)}
+    if lang == "zh":
+        vocabulary = {t.en.replace("-", " "): t.zh for t in catalog.tags}
+        names = [vocabulary.get(m.replace("-", " ")) for m in paper.modules]
+        out["keywords"] += [name for name in dict.fromkeys(names) if name]
+        out["terms"] = [catalog.tag_label(t, lang) for t in paper.tags]
+    return {key: value for key, value in out.items() if value}
 
 
 def page_all(catalog: Catalog, lang: str) -> str:
@@ -669,7 +686,7 @@ def page_paper(
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
     cat = catalog.category_by_id[paper.category]
-    out = [_front(paper.title), f"# {text(paper.title)}\n\n"]
+    out = [_front(paper.title, search=search_front(catalog, paper, lang)), f"# {text(paper.title)}\n\n"]
     out.append(f"{bold_label(L['authors'], lang)}{text(', '.join(paper.authors))}  \n")
     out.append(
         f"{bold_label(L['venue'], lang)}{text(venue.name)} {paper.year} · {bold_label(L['category'], lang)}"
