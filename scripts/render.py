@@ -89,6 +89,7 @@ LABELS = {
         "cost": "Cost",
         "scaling": "How the cost grows with resolution",
         "diagram_alt": "data-flow diagram of",
+        "diagram_zoom": "Click to open the diagram full size",
         "input": "Input",
         "params_n": "Parameters",
         "macs": "MACs, conv/matmul",
@@ -184,6 +185,7 @@ LABELS = {
         "cost": "计算开销",
         "scaling": "开销随分辨率的增长",
         "diagram_alt": "数据流结构图：",
+        "diagram_zoom": "点击查看原尺寸大图",
         "input": "输入",
         "params_n": "参数量",
         "macs": "MACs（卷积/矩阵乘）",
@@ -609,8 +611,11 @@ def module_section(
             from .verification import module_paragraph
 
             out.append(module_paragraph(module_id, parity[module_id], lang))
+        # a link around the diagram opens it full size (docs/assets/diagram.js shows it in a lightbox)
+        svg = f"../diagrams/{module_id}.svg"
         out.append(
-            f"**{L['mechanism']}**\n\n![{L['diagram_alt']} {module_id}](../diagrams/{module_id}.svg)\n\n"
+            f"**{L['mechanism']}**\n\n[![{L['diagram_alt']} {module_id}]({svg})]({svg})"
+            f'{{ .cvattn-diagram title="{L["diagram_zoom"]}" }}\n\n'
         )
         out.append(
             f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()))}\n"
