@@ -32,8 +32,7 @@ class ACmix(nn.Module):
     path*: every pixel attends to its ``k_a x k_a`` neighbourhood (reflection padding) with relative
     position encoding, ``y_i = sum_j softmax_j(d^-1/2 q_i . (k_j + p_i - p_j)) v_j``, where ``p =
     W_p [x-coordinate, y-coordinate]`` is a 1x1 projection of the pixel coordinates in ``[-1, 1]``;
-    plain softmax attention, computed by ``scaled_dot_product_attention`` on the ``k_a^2`` keys of each
-    pixel. *Convolution path*: a 1x1 convolution ``fc`` maps the ``3h`` head features (the ``q, k, v`` of
+    a softmax over the ``k_a^2`` keys of each pixel. *Convolution path*: a 1x1 convolution ``fc`` maps the ``3h`` head features (the ``q, k, v`` of
     every head) to ``k_c^2`` features per head channel, which a grouped ``k_c x k_c`` convolution
     (initialised as the ``k_c^2`` shift kernels) aggregates: the shift-and-sum form of a ``k_c x k_c``
     convolution. Output ``alpha * y_att + beta * y_conv`` with learnt scalars (both starting at 0.5).
@@ -113,19 +112,21 @@ class ACmix(nn.Module):
         heads, d, ka = self.num_heads, self.head_dim, self.kernel_att
         q, k, v = self.query(x), self.key(x), self.value(x)
 
-        # attention path: each pixel attends to its ka x ka neighbourhood
+        # attention path: each pixel attends to its ka x ka neighbourhood. The logit q_i . (k_j + p_i - p_j)
+        # is computed as q_i . k_j - q_i . p_j: the term q_i . p_i is the same for every key j of pixel i,
+        # and a softmax over j does not change when a constant is added (nor do its gradients), so it is
+        # left out; the sums run over the head channels in the unfolded layout, without transposing it.
         pad = (ka // 2,) * 4
         p = self.pos_proj(_position_grid(x))  # (1, d, H, W)
-        p_nb = F.unfold(F.pad(p, pad, mode="reflect"), ka).view(1, d, ka * ka, h * w)  # p_j
+        p_nb = F.unfold(F.pad(p, pad, mode="reflect"), ka).view(d, ka * ka, h * w)  # p_j
         k_nb = F.unfold(F.pad(k.reshape(n * heads, d, h, w), pad, mode="reflect"), ka)
-        k_nb = k_nb.view(n * heads, d, ka * ka, h * w) + p.view(1, d, 1, h * w) - p_nb  # k_j + p_i - p_j
+        k_nb = k_nb.view(n * heads, d, ka * ka, h * w)  # k_j: (N h, d, ka^2, HW)
         v_nb = F.unfold(F.pad(v.reshape(n * heads, d, h, w), pad, mode="reflect"), ka)
         v_nb = v_nb.view(n * heads, d, ka * ka, h * w)
-        q_i = q.reshape(n * heads, d, 1, h * w).permute(0, 3, 2, 1)  # (N h, HW, 1, d)
-        y_att = F.scaled_dot_product_attention(
-            q_i, k_nb.permute(0, 3, 2, 1), v_nb.permute(0, 3, 2, 1), scale=d**-0.5
-        )  # (N h, HW, 1, d)
-        y_att = y_att.reshape(n, heads, h * w, d).transpose(2, 3).reshape(n, c, h, w)
+        q_i = q.reshape(n * heads, d, h * w) * d**-0.5  # (N h, d, HW)
+        logits = (q_i.unsqueeze(2) * k_nb).sum(1) - torch.einsum("bdl,dkl->bkl", q_i, p_nb)  # (N h, ka^2, HW)
+        attn = logits.softmax(dim=1)
+        y_att = (attn.unsqueeze(1) * v_nb).sum(2).reshape(n, c, h, w)  # sum_j a_ij v_j
 
         # convolution path: the 3h head features to kc^2 shifted copies, summed by the grouped conv
         qkv = torch.cat([t.reshape(n, heads, d, h * w) for t in (q, k, v)], dim=1)  # (N, 3h, d, HW)

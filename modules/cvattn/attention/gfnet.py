@@ -21,6 +21,18 @@ def _spectral_dtype(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
 
+@fx.wrap
+def _filter_at(weight: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The learned ``(h, w, C, 2)`` filter as a complex ``(C, height, width)`` tensor: used as it is when the
+    spectrum has its size, else resized bicubically (``align_corners``), as the official code does."""
+    h, w, channels = weight.shape[:3]
+    if (h, w) == (height, width):  # the resize would be the identity (cubic weights 0, 1, 0, 0)
+        return torch.view_as_complex(weight.permute(2, 0, 1, 3).contiguous())
+    k = weight.permute(2, 3, 0, 1).reshape(1, 2 * channels, h, w)
+    k = F.interpolate(k, size=(height, width), mode="bicubic", align_corners=True)
+    return torch.view_as_complex(k.reshape(channels, 2, height, width).permute(0, 2, 3, 1).contiguous())
+
+
 @register("gfnet", kind="attention", inputs=(64, 14, 14), channels=64, h=14, w=8)
 class GlobalFilter(nn.Module):
     """GFNet global filter: an element-wise product with a learned filter in the 2D Fourier domain.
@@ -72,8 +84,6 @@ class GlobalFilter(nn.Module):
         check_input(x, self.channels)
         height, width = x.shape[-2], x.shape[-1]
         z = torch.fft.rfft2(_spectral_dtype(x), dim=(-2, -1), norm="ortho")  # (N, C, H, W//2+1)
-        k = self.complex_weight.permute(2, 3, 0, 1).reshape(1, 2 * self.channels, self.h, self.w)
-        k = F.interpolate(k, size=(height, width // 2 + 1), mode="bicubic", align_corners=True)
-        k = torch.view_as_complex(k.reshape(self.channels, 2, height, -1).permute(0, 2, 3, 1).contiguous())
+        k = _filter_at(self.complex_weight, height, width // 2 + 1)  # (C, H, W//2+1), complex
         y = torch.fft.irfft2(z * k, s=(height, width), dim=(-2, -1), norm="ortho")  # (N, C, H, W)
         return match_memory_format(y.type_as(x), x)

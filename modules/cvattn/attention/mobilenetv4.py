@@ -157,7 +157,10 @@ class MobileMQA(nn.Module):
             k, v = self.key_proj(x), self.value_proj(x)
         k, v = to_tokens(k), to_tokens(v)  # shared by all heads: (N, H_kv W_kv, key_dim / value_dim)
         drop = self.dropout if self.training else 0.0
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.key_dim**-0.5)
+        # 4-D with a singleton head axis and unit stride in the last one: what the fused (flash) CPU kernel
+        # takes; anything else falls back to the math kernel, which materialises the attention matrix
+        q, k, v = (t.contiguous()[:, None] for t in (q, k, v))
+        o = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.key_dim**-0.5)[:, 0]
         o = o.reshape(n, hq, wq, self.num_heads * self.value_dim).permute(
             0, 3, 1, 2
         )  # (N, heads * value_dim, H_q, W_q)
