@@ -1079,13 +1079,13 @@ build runs would file diagrams drawn by the old code under the new code's key, a
 redrawn.)"""
 
 
-def cache_key(module_id: str) -> str:
+def cache_key(module_id: str, scanned: dict[str, str] | None = None) -> str:
     """sha256 of what the diagram depends on: the module's source file (which holds its registered default
     configuration and example input shapes), the shared helpers and the registry, and this file's own
     source. Read from source, without importing torch, so that a rebuild with nothing to redraw is quick."""
     from .registry_scan import PACKAGE_DIR, scan
 
-    dotted = scan()[module_id]  # e.g. cvattn.attention.se.SqueezeExcitation
+    dotted = (scanned or scan())[module_id]  # e.g. cvattn.attention.se.SqueezeExcitation (scanned: scan()'s map)
     source = PACKAGE_DIR.parent.joinpath(*dotted.split(".")[:-1]).with_suffix(".py")
     parts = [module_id, dotted]
     for path in (source, PACKAGE_DIR / "layers.py", PACKAGE_DIR / "_registry.py"):

@@ -259,13 +259,14 @@ def scatter_svg(catalog: Catalog, results: list[dict[str, Any]], lang: str = "en
     One panel per group that has points; labels laid out so that none overlaps another (``place_labels``);
     titles and axes in ``lang``; byte-identical for the same input.
     """
-    import warnings
+    return plot_groups(scatter_groups(catalog, results, lang), lang)
 
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def scatter_groups(
+    catalog: Catalog, results: list[dict[str, Any]], lang: str = "en"
+) -> dict[str, list[tuple[float, float, str]]]:
+    """The points of :func:`scatter_svg`, by panel (``order|title|x unit``): all that its figure depends on
+    besides the language, so that the site can reuse a drawn figure while they are unchanged."""
     L = LABELS[lang]
     groups: dict[str, list[tuple[float, float, str]]] = {}
     for paper in catalog.papers:
@@ -282,6 +283,19 @@ def scatter_svg(catalog: Catalog, results: list[dict[str, Any]], lang: str = "en
             groups.setdefault(key, []).append((r["macs"] / 1e6, r["top1"], r["module"]))
     if not groups:
         groups[f"0|{L['no_points']}|-"] = []
+    return groups
+
+
+def plot_groups(groups: dict[str, list[tuple[float, float, str]]], lang: str = "en") -> str:
+    """The scatter SVG of :func:`scatter_groups`' panels, titles and axes in ``lang``."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    L = LABELS[lang]
     # Text stays text in the SVG (svg.fonttype none), so the browser draws the Chinese labels with its own
     # CJK font; matplotlib only measures them, with the first of these fonts that it has.
     rc = {

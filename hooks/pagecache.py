@@ -1,0 +1,352 @@
+"""MkDocs hook: reuse each page's Markdown conversion and search entries from earlier builds when their inputs
+are unchanged, so that a rebuild after editing one entry converts and indexes only the pages that changed.
+
+mkdocs converts every page on every build (each paper page twice, once per language, each with an API block
+that mkdocstrings renders), and Material's search parses every page's HTML again. Both results follow from
+inputs that are hashed into a key:
+
+- **conversion** (``Page.render``): the page's final Markdown (after every ``on_page_markdown`` hook), its path
+  and URL, the language, the URL of every file of the build (relative links are checked and rewritten against
+  them), ``mkdocs.yml``, this file, the versions of the Markdown toolchain, the files that snippets include, and,
+  for a page with an API block (``::: ``), the package's sources.
+- **search** (``SearchIndex.add_entry_from_context``): the page's HTML, title, URL, table of contents and front
+  matter, the search plugin's options and the state of jieba's dictionary (hooks/search.py adds words to it).
+
+A hit restores what the conversion leaves on the page (HTML, table of contents, title, anchor ids, links to
+anchors) and replays what it registers elsewhere while it runs: autorefs anchors and mkdocstrings inventory
+items. A conversion that logs a warning is not kept, so that a strict build fails again on the next run.
+
+The cache is ``.cache/pages/`` (git-ignored; ``CVATTN_PAGE_CACHE_DIR`` names another folder); entries that no
+build of the process used are removed when mkdocs shuts down. Deleting the folder only makes the next build
+slower. ``CVATTN_PAGE_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mkdocs.plugins import event_priority
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink, TableOfContents
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = ROOT / ".cache" / "pages"
+PACKAGE_DIR = ROOT / "modules" / "cvattn"
+SNIPPET_FILES = ("CONTRIBUTING.md", "CONTRIBUTING.zh.md", "README.md")
+"""Files outside docs/ that pages include with ``--8<--`` (pymdownx.snippets)."""
+TOOLCHAIN = (
+    "mkdocs",
+    "markdown",
+    "pymdown-extensions",
+    "pygments",
+    "mkdocstrings",
+    "mkdocstrings-python",
+    "griffelib",
+    "mkdocs-autorefs",
+    "mkdocs-material",
+    "mkdocs-static-i18n",
+    "jieba",
+)
+FORMAT = 1
+"""Bump when what an entry holds changes."""
+
+log = logging.getLogger("mkdocs.hooks.pagecache")
+_state: dict[str, Any] = {"base": None, "files": "", "api": "", "used": set(), "hits": 0, "misses": 0}
+
+
+def enabled() -> bool:
+    return os.environ.get("CVATTN_PAGE_CACHE", "1") != "0"
+
+
+def _sha(*parts: Any) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part if isinstance(part, bytes) else str(part).encode("utf-8")) + b"\0")
+    return digest.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _tree_digest(paths: list[Path]) -> str:
+    return _sha(*(f"{p.relative_to(ROOT).as_posix()}\0".encode() + p.read_bytes() for p in paths))
+
+
+# ---------------------------------------------------------------------------------------------- storage
+
+
+def cache_dir() -> Path:
+    """``.cache/pages/``, or the folder ``CVATTN_PAGE_CACHE_DIR`` names."""
+    return Path(os.environ.get("CVATTN_PAGE_CACHE_DIR") or DEFAULT_CACHE_DIR)
+
+
+def _path(key: str) -> Path:
+    return cache_dir() / key[:2] / f"{key}.json"
+
+
+def _load(key: str) -> Any | None:
+    _state["used"].add(key)
+    try:
+        return json.loads(_path(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, or cut short by an earlier crash: computed again
+        return None
+
+
+def _store(key: str, value: Any) -> None:
+    path = _path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)  # atomic: a reader sees the old entry or the whole new one
+
+
+# ---------------------------------------------------------------------------------------------- toc
+
+
+def _toc_out(items: list[AnchorLink]) -> list[dict]:
+    return [{"title": a.title, "id": a.id, "level": a.level, "children": _toc_out(a.children)} for a in items]
+
+
+def _toc_in(items: list[dict]) -> list[AnchorLink]:
+    out = []
+    for item in items:
+        link = AnchorLink(item["title"], item["id"], item["level"])
+        link.children = _toc_in(item["children"])
+        out.append(link)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- conversion
+
+
+class _WarningCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+class _Recorder:
+    """Records the calls made to one method of an object while a page is converted."""
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self.owner, self.name, self.calls = owner, name, []
+        self.original = getattr(owner, name) if owner is not None else None
+
+    def __enter__(self) -> _Recorder:
+        if self.owner is not None:
+            original = self.original
+
+            def record(*args: Any, **kwargs: Any) -> Any:
+                self.calls.append((list(args), kwargs))
+                return original(*args, **kwargs)
+
+            setattr(self.owner, self.name, record)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.owner is not None:
+            setattr(self.owner, self.name, self.original)
+
+
+def _autorefs(config) -> Any | None:
+    return config.plugins.get("autorefs")
+
+
+def _inventory(config) -> Any | None:
+    plugin = config.plugins.get("mkdocstrings")
+    try:
+        return plugin.handlers.inventory if plugin is not None else None
+    except Exception:  # handlers not set up (mkdocstrings disabled)
+        return None
+
+
+def _render_key(page: Page, config) -> str:
+    markdown = page.markdown or ""
+    return _sha(
+        FORMAT,
+        _state["base"],
+        _state["files"],
+        _state["api"] if "::: " in markdown else "",
+        config["theme"].get("language"),
+        page.file.src_uri,
+        page.url,
+        markdown,
+    )
+
+
+_original_render = Page.render
+
+
+def _cached_render(self: Page, config, files) -> None:
+    if not (enabled() and _state["base"]):
+        return _original_render(self, config, files)
+    key = _render_key(self, config)
+    hit = _load(key)
+    if hit is not None:
+        _state["hits"] += 1
+        self.content = hit["content"]
+        self.toc = TableOfContents(_toc_in(hit["toc"]))
+        self._title_from_render = hit["title"]
+        self.present_anchor_ids = set(hit["anchors"])
+        links = {}
+        for src_uri, anchors in hit["links_to_anchors"].items():
+            target = files.get_file_from_path(src_uri)
+            if target is not None:
+                links[target] = anchors
+        self.links_to_anchors = links
+        autorefs, inventory = _autorefs(config), _inventory(config)
+        for args, kwargs in hit["autorefs"]:
+            if autorefs is not None:
+                autorefs.register_anchor(self, *args, **kwargs)
+        for kwargs in hit["inventory"]:
+            if inventory is not None:
+                inventory.register(**kwargs)
+        return None
+    _state["misses"] += 1
+    counter = _WarningCounter()
+    loggers = [logging.getLogger(), logging.getLogger("mkdocs")]  # mkdocs' own logger does not propagate
+    for logger in loggers:
+        logger.addHandler(counter)
+    try:
+        with _Recorder(_autorefs(config), "register_anchor") as anchors, _Recorder(
+            _inventory(config), "register"
+        ) as items:
+            _original_render(self, config, files)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(counter)
+    if counter.count:
+        return None  # a warning must be seen again: not kept
+    entry = {
+        "content": self.content,
+        "toc": _toc_out(self.toc.items),
+        "title": self._title_from_render,
+        "anchors": sorted(self.present_anchor_ids or ()),
+        "links_to_anchors": {f.src_uri: dict(a) for f, a in (self.links_to_anchors or {}).items()},
+        # autorefs is called as register_anchor(page, identifier, anchor, title=..., primary=...)
+        "autorefs": [(args[1:], kwargs) for args, kwargs in anchors.calls if args and args[0] is self],
+        "inventory": [_inventory_kwargs(args, kwargs) for args, kwargs in items.calls],
+    }
+    try:
+        json.dumps(entry)
+    except TypeError:  # something not plain data was registered: not kept
+        return None
+    _store(key, entry)
+    return None
+
+
+def _inventory_kwargs(args: list, kwargs: dict) -> dict:
+    names = ("name", "domain", "role", "uri", "priority", "dispname")
+    return {**dict(zip(names, args)), **kwargs}
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+def _search_key(page: Page, options: dict) -> str:
+    try:
+        import jieba
+
+        words = (len(jieba.dt.FREQ), jieba.dt.total) if jieba.dt.initialized else "uninitialised"
+    except ImportError:
+        words = "-"
+    return _sha(
+        FORMAT,
+        _state["base"],
+        page.url,
+        page.title,
+        page.content,
+        json.dumps(_toc_out(page.toc.items)),
+        json.dumps(page.meta, sort_keys=True, default=str),
+        json.dumps(options, sort_keys=True, default=str),
+        words,
+    )
+
+
+def _patch_search() -> None:
+    try:
+        from material.plugins.search.plugin import SearchIndex
+    except ImportError:
+        return
+    if getattr(SearchIndex, "_cvattn_cached", False):
+        return
+    original = SearchIndex.add_entry_from_context
+
+    def add_entry_from_context(self, page) -> None:
+        if not (enabled() and _state["base"]):
+            return original(self, page)
+        key = _search_key(page, self.config)
+        hit = _load(key)
+        if hit is not None:
+            _state["hits"] += 1
+            self.entries.extend(hit)
+            return None
+        _state["misses"] += 1
+        start = len(self.entries)
+        original(self, page)
+        _store(key, self.entries[start:])
+        return None
+
+    SearchIndex.add_entry_from_context = add_entry_from_context
+    SearchIndex._cvattn_cached = True
+
+
+# ---------------------------------------------------------------------------------------------- events
+
+
+def on_config(config, **kwargs):
+    if Page.render is not _cached_render:
+        Page.render = _cached_render
+    _patch_search()
+    if _state["base"] is None:
+        config_file = Path(config.config_file_path)
+        _state["base"] = _sha(
+            config_file.read_bytes(),
+            Path(__file__).read_bytes(),
+            *(f"{name}={_version(name)}" for name in TOOLCHAIN),
+        )
+    return config
+
+
+def on_pre_build(config, **kwargs) -> None:
+    """What may change between builds of one process (mkdocs serve): the package and the snippet files."""
+    _state["api"] = _tree_digest(sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts))
+    snippets = [ROOT / name for name in SNIPPET_FILES if (ROOT / name).exists()]
+    _state["base_snippets"] = _tree_digest(snippets)
+
+
+@event_priority(-1000)  # after every plugin that adds, drops or moves files (i18n)
+def on_files(files, config, **kwargs):
+    _state["files"] = _sha(
+        _state.get("base_snippets", ""),
+        *sorted(f"{f.src_uri}\0{f.url}\0{f.dest_uri}" for f in files),
+    )
+    return files
+
+
+def on_post_build(config, **kwargs) -> None:
+    if enabled():
+        log.info(f"page cache: {_state['hits']} reused, {_state['misses']} computed")
+    _state["hits"] = _state["misses"] = 0
+
+
+def on_shutdown(**kwargs) -> None:
+    """Remove the entries that no build of this process used (the cache holds one site's worth)."""
+    if not (enabled() and _state["used"] and cache_dir().exists()):
+        return
+    for path in cache_dir().glob("*/*.json"):
+        if path.stem not in _state["used"]:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,119 @@
+"""The page cache (hooks/pagecache.py): a rebuild reuses what did not change, gives the same site, and never hides
+a warning. Small MkDocs projects with only that hook, built in a subprocess; and the real site rebuilt from the
+cache that the session's build filled."""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.site.conftest import ROOT, build_site
+
+HOOK = ROOT / "hooks" / "pagecache.py"
+
+
+def _project(tmp_path: Path, pages: dict[str, str]) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in pages.items():
+        (docs / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            site_name: t
+            hooks: [{HOOK}]
+            markdown_extensions: [toc, attr_list]
+            validation: {{links: {{not_found: warn, anchors: warn}}}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def _build(project: Path, cache: Path) -> tuple[int, str, tuple[int, int]]:
+    env = {**os.environ, "CVATTN_PAGE_CACHE_DIR": str(cache), "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "0"}
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(project / "site")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r"page cache: (\d+) reused, (\d+) computed", run.stderr)
+    return run.returncode, run.stderr, (int(found[1]), int(found[2])) if found else (-1, -1)
+
+
+PAGES = {
+    "index.md": "# Home\n\nSee [the other page](other.md#part-two).\n",
+    "other.md": "# Other\n\n## Part one\n\ntext\n\n## Part two\n\nmore text\n",
+}
+
+
+def test_a_rebuild_reuses_every_page_and_writes_the_same_html(tmp_path):
+    project, cache = _project(tmp_path, PAGES), tmp_path / "cache"
+    code, log, counts = _build(project, cache)
+    assert code == 0, log
+    assert counts == (0, 2)  # two pages converted, nothing to reuse yet
+    first = {p: p.read_bytes() for p in (project / "site").rglob("*.html")}
+    code, log, counts = _build(project, cache)
+    assert code == 0, log
+    assert counts == (2, 0)
+    assert {p: p.read_bytes() for p in (project / "site").rglob("*.html")} == first
+
+
+def test_only_the_edited_page_is_converted_again(tmp_path):
+    project, cache = _project(tmp_path, PAGES), tmp_path / "cache"
+    assert _build(project, cache)[0] == 0
+    (project / "docs" / "other.md").write_text(PAGES["other.md"] + "\n## Part three\n", encoding="utf-8")
+    code, log, counts = _build(project, cache)
+    assert code == 0, log
+    assert counts == (1, 1)
+    html = (project / "site" / "other" / "index.html").read_text(encoding="utf-8")
+    assert 'id="part-three"' in html  # the new heading is in the page and its table of contents
+    assert html.count('href="#part-three"') >= 1
+
+
+def test_a_warning_is_never_cached_away(tmp_path):
+    """A page whose conversion warns is converted (and warns) again: a strict build fails every time."""
+    pages = {**PAGES, "index.md": "# Home\n\nA [link to nowhere](missing.md).\n"}
+    project, cache = _project(tmp_path, pages), tmp_path / "cache"
+    for _ in range(2):
+        code, log, _ = _build(project, cache)
+        assert code != 0 and "missing.md" in log
+
+
+def test_a_page_linking_to_a_removed_page_warns_again(tmp_path):
+    """The files of the build are part of every key: removing a link's target converts its linkers again."""
+    project, cache = _project(tmp_path, PAGES), tmp_path / "cache"
+    assert _build(project, cache)[0] == 0
+    (project / "docs" / "other.md").unlink()
+    code, log, _ = _build(project, cache)
+    assert code != 0 and "other.md" in log
+
+
+def test_turned_off_it_converts_everything(tmp_path):
+    project, cache = _project(tmp_path, PAGES), tmp_path / "cache"
+    assert _build(project, cache)[0] == 0
+    os.environ["CVATTN_PAGE_CACHE"] = "0"
+    try:
+        code, log, counts = _build(project, cache)
+    finally:
+        del os.environ["CVATTN_PAGE_CACHE"]
+    assert code == 0 and counts == (-1, -1)  # no cache line: nothing reused
+
+
+def test_the_real_site_rebuilt_from_the_cache_is_the_same_site(site, tmp_path):
+    """The session's strict build filled .cache/pages/; a second build reuses its pages (the API blocks, the
+    search entries) and writes the same HTML and search index, in both languages."""
+    again = tmp_path / "again"
+    build_site(again)
+    names = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file() and p.suffix in {".html", ".json"})
+    assert names == sorted(
+        p.relative_to(again) for p in again.rglob("*") if p.is_file() and p.suffix in {".html", ".json"}
+    )
+    differ = [str(n) for n in names if (site / n).read_bytes() != (again / n).read_bytes()]
+    assert not differ, differ[:10]
