@@ -10,12 +10,13 @@ Commands (each one's own ``--help`` is its manual):
     export     write catalog.bib and catalog.json to a folder
     links      check links: offline (site's internal links and fragments, URL syntax) or --online
     new        create an entry skeleton from a BibTeX entry or an arXiv id
-    bench      time modules against timm.layers and fightingcv-attention (./dev bench sets them up)
+    bench      time modules against timm and fightingcv-attention: the benchmark matrix (./dev bench sets up)
     diagrams   draw the data-flow SVG of every module into .cache/diagrams/ (redraws only what changed)
     costs      measure parameters, FLOPs, latency and peak memory of every module into docs/data/costs.json
     evaluate   train a CIFAR ResNet with modules inserted (digits or CIFAR-10); one JSON record per module
     attention-maps  overlay modules' spatial attention maps on a sample image (the site's gallery)
     parity     record fixtures from official code (record ID --official DIR); print every module's verdict (status)
+    compile-check  run every module under torch.compile(fullgraph=True) and compare with eager (graph breaks)
 """
 
 from __future__ import annotations
@@ -334,53 +335,94 @@ def cmd_attention_maps(args: argparse.Namespace) -> int:
     return attention_maps.command_attention_maps(args)
 
 
+def cmd_compile_check(args: argparse.Namespace) -> int:
+    """Run every module (or the given ids) under torch.compile(fullgraph=True) and compare it with eager:
+    the graph-break check (dynamo, eager backend; --inductor: compiled end to end). Exits 1 on any failure.
+    `python -m scripts compile-check --help` lists every option.
+    """
+    from . import compile_check
+
+    return compile_check.command_compile_check(args)
+
+
 BENCH_ENVS = {"fightingcv": ROOT / ".bench" / "fightingcv", "timm": ROOT / ".bench" / "timm"}
+BENCH_SIZES = ("8x64x56x56", "8x256x28x28", "32x512x14x14")
+
+
+def bench_command(args: argparse.Namespace) -> str:
+    """The full command line of a bench run (every option spelled out), as recorded in the results."""
+    import shlex
+
+    parts = ["./dev", "bench", "--sizes", *args.sizes, "--threads", *map(str, args.threads)]
+    parts += ["--repeats", str(args.repeats), "--warmup", str(args.warmup)]
+    parts += [
+        "--max-memory-gb",
+        f"{args.max_memory_gb:g}",
+        "--max-cell-seconds",
+        f"{args.max_cell_seconds:g}",
+    ]
+    parts += ["--compile-fastest", str(args.compile_fastest), "--envs", *args.envs]
+    if args.only:
+        parts += ["--only", *args.only]
+    if args.out.resolve() != (ROOT / "docs" / "data" / "bench.json").resolve():
+        parts += ["--out", str(args.out)]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Time forward+backward of cvattn modules against the same mechanism in timm.layers and
-    fightingcv-attention, on the same input in one process, and print the ratio table.
+    """Time forward + backward of cvattn modules against the same mechanism in timm and fightingcv-attention
+    (the benchmark matrix), and merge the results into docs/data/bench.json.
 
-    Each peer runs in its own environment under .bench/ (created by `./dev bench`): fightingcv-attention
-    beside torch 2.13.0, timm beside torch 2.14.1 and torchvision 0.29.1. Results (with machine, torch
-    version and date) go to docs/data/bench.json.
+    Every pair of scripts/bench_pairs.py runs at every input size and thread count, timed interleaved (ours and
+    the peer alternate within each repeat; medians of the repeats). Each environment under .bench/ (created by
+    `./dev bench`) runs its pairs in one process with one torch: fightingcv-attention beside torch 2.13.0, timm
+    (and the fightingcv modules that import timm) beside torch 2.14.1 and torchvision 0.29.1. Results are
+    written after every pair, atomically; a partial run (--only, --sizes, --threads) replaces only the cells
+    it measured and keeps everything else. The file records the machine, the versions of each environment,
+    the date and this command; the site's Benchmarks page is generated from it.
 
     Options:
-        --only ID...     only these module ids
-        --repeats N      timed repetitions per module (median reported; default 20)
-        --out FILE       results file (default: docs/data/bench.json)
+        --only ID...              only the pairs of these module ids (default: every pair)
+        --sizes NxCxHxW...        input sizes (default: 8x64x56x56 8x256x28x28 32x512x14x14)
+        --threads N...            torch thread counts (default: 1 2)
+        --repeats N               timed repeats per cell; the median is reported (default 15)
+        --warmup N                untimed rounds before the repeats (default 3)
+        --max-memory-gb GB        skip a cell whose forward would save more activations for backward (default 6)
+        --max-cell-seconds S      time budget of a cell: slow cells run fewer repeats, at least 3 (default 60)
+        --compile-fastest K       also time the K fastest modules of each environment compiled with
+                                  torch.compile, both sides (default 0: none)
+        --envs NAME...            environments to run (default: fightingcv timm)
+        --out FILE                results file (default: docs/data/bench.json)
     """
     import subprocess
 
-    from .bench import markdown_table
-
+    command = bench_command(args)
     ran = False
-    for peer, env in BENCH_ENVS.items():
-        python = env / "bin" / "python"
+    for env in args.envs:
+        python = BENCH_ENVS[env] / "bin" / "python"
         if not python.exists():
-            print(f"bench: {env} is missing; run ./dev bench to create it", file=sys.stderr)
-            continue
-        print(f"== {peer} ({python})")
-        cmd = [
-            str(python),
-            "-m",
-            "scripts.bench",
-            "--peer",
-            peer,
-            "--out",
-            str(args.out),
-            "--repeats",
-            str(args.repeats),
+            print(f"bench: {BENCH_ENVS[env]} is missing; run ./dev bench to create it", file=sys.stderr)
+            return 1
+        print(f"== {env} ({python})", flush=True)
+        cmd = [str(python), "-m", "scripts.bench", "--env", env, "--out", str(args.out), "--command", command]
+        cmd += ["--sizes", *args.sizes, "--threads", *map(str, args.threads), "--repeats", str(args.repeats)]
+        cmd += ["--warmup", str(args.warmup), "--max-memory-gb", str(args.max_memory_gb)]
+        cmd += [
+            "--max-cell-seconds",
+            str(args.max_cell_seconds),
+            "--compile-fastest",
+            str(args.compile_fastest),
         ]
         if args.only:
             cmd += ["--only", *args.only]
         if subprocess.call(cmd, cwd=ROOT) != 0:
             return 1
         ran = True
-    if not ran:
-        return 1
-    print(markdown_table(args.out))
-    return 0
+    if ran:
+        from .bench_page import load_bench, terminal_summary
+
+        print(terminal_summary(load_bench(args.out)))
+    return 0 if ran else 1
 
 
 def _site_url() -> str:
@@ -410,6 +452,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "attention-maps": cmd_attention_maps,
     "parity": cmd_parity,
+    "compile-check": cmd_compile_check,
 }
 
 
@@ -419,6 +462,7 @@ TOOL_MODULES = {
     "evaluate": "evaluate",
     "attention-maps": "attention_maps",
     "parity": "parity",
+    "compile-check": "compile_check",
 }
 
 
@@ -456,8 +500,15 @@ def parser(selected: str | None = None) -> argparse.ArgumentParser:
             s.add_argument("--category")
             s.add_argument("--api-url", default="https://export.arxiv.org/api/query")
         if name == "bench":
-            s.add_argument("--only", nargs="*", default=None)
-            s.add_argument("--repeats", type=int, default=20)
+            s.add_argument("--only", nargs="*", default=None, metavar="ID")
+            s.add_argument("--sizes", nargs="+", default=list(BENCH_SIZES), metavar="NxCxHxW")
+            s.add_argument("--threads", nargs="+", type=int, default=[1, 2], metavar="N")
+            s.add_argument("--repeats", type=int, default=15)
+            s.add_argument("--warmup", type=int, default=3)
+            s.add_argument("--max-memory-gb", type=float, default=6.0)
+            s.add_argument("--max-cell-seconds", type=float, default=60.0)
+            s.add_argument("--compile-fastest", type=int, default=0, metavar="K")
+            s.add_argument("--envs", nargs="+", choices=list(BENCH_ENVS), default=list(BENCH_ENVS))
             s.add_argument("--out", type=Path, default=ROOT / "docs" / "data" / "bench.json")
         if name in TOOL_MODULES and name == selected:  # their options live with the tools (they import torch)
             import importlib

@@ -768,12 +768,14 @@ def site_pages(
     costs: dict | None = None,
     parity: dict | None = None,
     code: dict[str, CodeInfo] | None = None,
+    bench: dict | None = None,
 ) -> dict[str, str]:
     """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh.
 
     ``parity`` is the record of ``docs/data/parity.json``; with it, every module shows its verdict and the
     Verification page lists them all. ``code`` (``registry_scan.scan_code()``): with it, every module shows
-    its constructor and a link to its source file, which is copied into the site."""
+    its constructor and a link to its source file, which is copied into the site. ``bench`` is the record of
+    ``docs/data/bench.json``; with it, the Benchmarks page shows the ratios against timm and fightingcv."""
     pages: dict[str, str] = {}
     verdicts = None
     if parity is not None:
@@ -797,6 +799,10 @@ def site_pages(
         pages[f"{GENERATED_DIR}/modules{s}.md"] = page_modules(
             catalog, api_paths, costs or {"modules": {}}, lang
         )
+    if bench is not None:
+        from . import bench_page
+
+        pages.update(bench_page.pages(catalog, bench))
     for source in sorted({info.source for info in (code or {}).values()}):  # what the source links point at
         pages[f"{GENERATED_DIR}/{SOURCE_DIR}/{source.removeprefix('modules/')}"] = (ROOT / source).read_text(
             encoding="utf-8"

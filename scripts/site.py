@@ -52,6 +52,7 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     build draws about two hundred figures); then every figure is read from the caches.
     """
     from . import diagram
+    from .registry_scan import scan
 
     plots: dict[str, tuple] = {}
     for lang in render.LANGS:  # one figure per language: the zh build shows name.zh.svg for name.svg
@@ -61,7 +62,8 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
             if scaling and scaling.get("resolutions"):
                 plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = ("plot_scaling", scaling, lang)
         plots[f"{render.GENERATED_DIR}/modules-cost{sfx}.svg"] = ("plot_comparison", costs, module_ids, lang)
-    missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE)]
+    scanned = scan()
+    missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE, diagram.cache_key(i, scanned))]
     _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
     assets: dict[str, str] = {}
     for module_id in module_ids:
@@ -254,9 +256,31 @@ SCATTER_ALT = {"en": "accuracy vs cost", "zh": "精度与开销"}
 
 
 def _leaderboard_plot(catalog: Catalog, lang: str = "en") -> str:
+    """The leaderboard scatter (``leaderboard.scatter_svg``), redrawn only when its points, its language,
+    scripts/leaderboard.py or matplotlib changed (drawing it takes about a second a language)."""
+    import json
+
+    import matplotlib
+
     from . import leaderboard
 
-    return leaderboard.scatter_svg(catalog, leaderboard.load_results(RESULT_FILES), lang)
+    groups = leaderboard.scatter_groups(catalog, leaderboard.load_results(RESULT_FILES), lang)
+    key = hashlib.sha256(
+        "\0".join(
+            [
+                (Path(__file__).parent / "leaderboard.py").read_text(encoding="utf-8"),
+                json.dumps(groups, sort_keys=True),
+                lang,
+                matplotlib.__version__,
+            ]
+        ).encode("utf-8")
+    ).hexdigest()
+    path = PLOT_CACHE / f"leaderboard-{key}.svg"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    svg = leaderboard.plot_groups(groups, lang)
+    write_if_changed(path, svg)
+    return svg
 
 
 def extra_pages(catalog: Catalog) -> dict[str, str]:
@@ -290,16 +314,25 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     details = scan_details()
     costs = load_costs_data()
     paths = {i: d[0] for i, d in details.items()}
+    from .bench_page import load_bench
     from .parity import load_data
 
     pages = render.site_pages(
-        catalog, paths, {i: d[1] for i, d in details.items()}, costs, load_data(), code=scan_code()
+        catalog,
+        paths,
+        {i: d[1] for i, d in details.items()},
+        costs,
+        load_data(),
+        code=scan_code(),
+        bench=load_bench(),
     )
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
         for lang in render.LANGS:  # cheap: one scatter per language
-            pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = _leaderboard_plot(catalog, lang)
+            pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = _leaderboard_plot(
+                catalog, lang
+            )
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0

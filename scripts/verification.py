@@ -156,7 +156,7 @@ def badge(module_id: str, entry: dict[str, Any], lang: str, href: str) -> str:
 def module_paragraph(module_id: str, entry: dict[str, Any], lang: str) -> str:
     """The badge and what stands behind it, shown under a module's heading on its paper page."""
     L = LABELS[lang]
-    out = f"**{L['parity']}:** {badge(module_id, entry, lang, '../verification.md')}"
+    out = f"{render.bold_label(L['parity'], lang)}{badge(module_id, entry, lang, '../verification.md')}"
     status = entry["status"]
     if status in ("match", "documented") and "commit" in entry:
         out += (

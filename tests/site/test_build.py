@@ -114,3 +114,26 @@ def test_module_pages_show_their_parity_verdict_and_the_verification_page_lists_
     assert "Jongchan/attention-module@" in cbam and "tests/parity/fixtures/cbam.pt" in cbam
     bam = (site / "zh/catalog/papers/bam/index.html").read_text(encoding="utf-8")
     assert "除已说明之处外与官方代码一致" in bam and "已说明的差异" in bam
+
+
+def test_the_benchmarks_page_lists_every_pair_of_the_data_with_its_alignment(site):
+    """Every pair of docs/data/bench.json has its section (anchor, alignment) and a row of ratios, in both
+    languages; the page says what a ratio means."""
+    import html
+    import re
+
+    from scripts.bench_page import anchor, load_bench
+
+    data = load_bench()
+    assert data.get("pairs"), "docs/data/bench.json has no pairs: run ./dev bench"
+
+    def plain(markup: str) -> str:
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+    for lang, prefix in (("en", ""), ("zh", "zh/")):
+        page = (site / prefix / "catalog/benchmarks/index.html").read_text(encoding="utf-8")
+        text = plain(page)
+        assert ("Below 1 means cvattn is faster" if lang == "en" else "小于 1 表示 cvattn 更快") in text
+        for key, entry in data["pairs"].items():
+            assert f'id="{anchor(key)}"' in page and f'href="#{anchor(key)}"' in page, key
+            assert " ".join(entry["alignment"][lang].split()) in text, key
