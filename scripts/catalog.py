@@ -685,6 +685,50 @@ def check_references(
     return problems
 
 
+# Proceedings hosts whose landing page has one fixed form; a paper link there must be that page, not the PDF
+# or a search page. Each rule: host suffix, the path the landing page has, what to write instead.
+_LANDING_PAGES = (
+    (
+        "openaccess.thecvf.com",
+        re.compile(
+            r"/content(?:_[A-Za-z]+_\d{4}|/[A-Za-z]+\d{4}W?)(?:/[A-Za-z0-9-]+)?/html/(?:[A-Za-z0-9-]+/)?[^/]+_paper\.html"
+        ),
+        "the HTML page .../html/<Surname>_<Title>_<CONF>_<year>_paper.html (CVF lists it as the title link)",
+    ),
+    (
+        "ecva.net",
+        re.compile(r"/papers/eccv_\d{4}/papers_ECCV/html/[^/]+_paper\.php"),
+        "the ECVA page .../papers_ECCV/html/<id>_ECCV_<year>_paper.php, or the Springer chapter",
+    ),
+    (
+        "openreview.net",
+        re.compile(r"/forum"),
+        "the forum page https://openreview.net/forum?id=<id>",
+    ),
+)
+
+
+def check_paper_links(papers: list[tuple[Paper, Path, yaml.Node | None]]) -> list[Problem]:
+    """A paper link on CVF open access, ECVA or OpenReview is that site's landing page (the abstract page that
+    links the PDF, the supplement and the BibTeX), not a PDF: the PDF URL carries no metadata and moves."""
+    problems = []
+    for paper, path, node in papers:
+        parts = urlsplit(paper.links.paper)
+        host = (parts.hostname or "").lower()
+        for suffix, form, hint in _LANDING_PAGES:
+            if (host == suffix or host.endswith("." + suffix)) and not form.fullmatch(parts.path):
+                problems.append(
+                    Problem(
+                        _rel(path),
+                        _line_of(node, ("links", "paper")),
+                        "links.paper",
+                        f"{paper.links.paper!r} is not the {suffix} landing page",
+                        f"link {hint}",
+                    )
+                )
+    return problems
+
+
 def check_modules(papers: list[tuple[Paper, Path, yaml.Node | None]], registered: list[str]) -> list[Problem]:
     """Every module an entry names is registered; every registered module is named by exactly one entry; only an
     entry without modules has a ``module_note``."""
@@ -858,6 +902,7 @@ def load(
             problems += _problems_from_validation(exc, path, node)
     problems += check_identity(loaded)
     problems += check_references(loaded, categories, venues, today)
+    problems += check_paper_links(loaded)
     vocabularies = load_vocabularies(root, problems)
     problems += check_vocabulary(loaded, vocabularies)
     problems += check_modules(loaded, registered_modules() if modules is None else modules)

@@ -35,7 +35,8 @@ def entries(draw):
     pid = draw(slug)
     entry = {
         "id": pid,
-        "title": draw(words),
+        # a caret is rejected in titles (superscripts are written as characters), so valid titles have none
+        "title": draw(words.filter(lambda s: "^" not in s)),
         "authors": draw(st.lists(words, min_size=1, max_size=4)),
         "venue": draw(st.sampled_from(["cvpr", "iccv", "tpami", "arxiv", "neurips"])),
         "year": draw(st.integers(1990, 2027)),
