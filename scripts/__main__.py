@@ -11,7 +11,7 @@ Commands (each one's own ``--help`` is its manual):
     links      check links: offline (site's internal links and fragments, URL syntax) or --online
     new        create an entry skeleton from a BibTeX entry or an arXiv id
     bench      time modules against timm and fightingcv-attention: the benchmark matrix (./dev bench sets up)
-    diagrams   draw the data-flow SVG of every module into .cache/diagrams/ (redraws only what changed)
+    diagrams   draw the data-flow SVG of every module into figures/diagrams/ (redraws only what changed)
     costs      measure parameters, FLOPs, latency and peak memory of every module into docs/data/costs.json
     evaluate   train a CIFAR ResNet with modules inserted (digits or CIFAR-10); one JSON record per module
     attention-maps  overlay modules' spatial attention maps on a sample image (the site's gallery)
@@ -279,7 +279,7 @@ def cmd_diagrams(args: argparse.Namespace) -> int:
 
     Options:
         --only ID [ID ...]   draw only these module ids (default: all registered modules)
-        --out DIR            the cache folder (default: .cache/diagrams/)
+        --out DIR            the cache folder (default: figures/diagrams/)
     """
     from . import diagram
 

@@ -42,7 +42,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE = ROOT / ".cache" / "diagrams"
+DEFAULT_CACHE = ROOT / "figures" / "diagrams"  # kept in the repository (see scripts/site.py FIGURES_DIR)
 
 MAX_BOXES = 40
 """Above this many boxes, any linear run of operations is merged into one box."""
@@ -1139,7 +1139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=DEFAULT_CACHE,
-        help="cache folder for the SVGs (default: .cache/diagrams/)",
+        help="cache folder for the SVGs (default: figures/diagrams/)",
     )
 
 
@@ -1152,7 +1152,7 @@ def command_diagrams(args: argparse.Namespace) -> int:
 
     Options:
         --only ID [ID ...]   draw only these module ids (default: all registered modules)
-        --out DIR            the cache folder (default: .cache/diagrams/)
+        --out DIR            the cache folder (default: figures/diagrams/)
     """
     import cvattn
 

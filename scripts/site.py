@@ -32,7 +32,12 @@ def write_if_changed(path: Path, content: str) -> bool:
 
 
 COSTS_FILE = DOCS_DIR / "data" / "costs.json"
-DIAGRAM_CACHE = ROOT / ".cache" / "diagrams"
+FIGURES_DIR = ROOT / "figures"
+"""The drawn figures, kept in the repository so that a fresh clone builds without drawing: ``diagrams/<id>.svg``
+with the key it was drawn for beside it, ``plots/<key>.svg`` named by the key of what it shows. A figure whose
+key no longer matches is drawn again by the build (commit the changed files); figures no build uses any more
+are removed by it."""
+DIAGRAM_CACHE = FIGURES_DIR / "diagrams"
 
 
 def load_costs_data() -> dict:
@@ -42,6 +47,19 @@ def load_costs_data() -> dict:
     if not COSTS_FILE.exists():
         return {"modules": {}}
     return json.loads(COSTS_FILE.read_text(encoding="utf-8"))
+
+
+def module_plots(module_ids: list[str], costs: dict) -> dict[str, tuple]:
+    """The plots of the module pages, by their path under docs/: ``(scripts.costs function, *arguments)``."""
+    plots: dict[str, tuple] = {}
+    for lang in render.LANGS:  # one figure per language: the zh build shows name.zh.svg for name.svg
+        sfx = render.suffix(lang)
+        for module_id in module_ids:
+            scaling = costs["modules"].get(module_id, {}).get("scaling")
+            if scaling and scaling.get("resolutions"):
+                plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = ("plot_scaling", scaling, lang)
+        plots[f"{render.GENERATED_DIR}/modules-cost{sfx}.svg"] = ("plot_comparison", costs, module_ids, lang)
+    return plots
 
 
 def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
@@ -54,14 +72,7 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     from . import diagram
     from .registry_scan import scan
 
-    plots: dict[str, tuple] = {}
-    for lang in render.LANGS:  # one figure per language: the zh build shows name.zh.svg for name.svg
-        sfx = render.suffix(lang)
-        for module_id in module_ids:
-            scaling = costs["modules"].get(module_id, {}).get("scaling")
-            if scaling and scaling.get("resolutions"):
-                plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = ("plot_scaling", scaling, lang)
-        plots[f"{render.GENERATED_DIR}/modules-cost{sfx}.svg"] = ("plot_comparison", costs, module_ids, lang)
+    plots = module_plots(module_ids, costs)
     scanned = scan()
     missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE, diagram.cache_key(i, scanned))]
     _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
@@ -116,7 +127,7 @@ def _fill_caches(diagram_ids: list[str], plot_args: list[tuple]) -> None:
             job.result()  # re-raises a worker's error here
 
 
-PLOT_CACHE = ROOT / ".cache" / "plots"
+PLOT_CACHE = FIGURES_DIR / "plots"
 
 
 def _plot_path(name: str, *args) -> Path:
@@ -255,9 +266,23 @@ def gallery_page(catalog: Catalog, lang: str, data_file: Path | None = None) -> 
 SCATTER_ALT = {"en": "accuracy vs cost", "zh": "精度与开销"}
 
 
-def _leaderboard_plot(catalog: Catalog, lang: str = "en") -> str:
-    """The leaderboard scatter (``leaderboard.scatter_svg``), redrawn only when its points, its language,
-    scripts/leaderboard.py or matplotlib changed (drawing it takes about a second a language)."""
+def prune_figures(module_ids: set[str], plots: set[Path]) -> int:
+    """Remove the figures of modules that are gone and the plots that no page shows; returns how many."""
+    removed = 0
+    for path in sorted(DIAGRAM_CACHE.glob("*.svg*")):
+        if path.name.split(".svg")[0] not in module_ids:
+            path.unlink()
+            removed += 1
+    for path in sorted(PLOT_CACHE.glob("*.svg")):
+        if path not in plots:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _leaderboard_path(catalog: Catalog, lang: str = "en") -> tuple[dict, Path]:
+    """The leaderboard scatter's points and the file it is kept in: keyed by the points, the language,
+    scripts/leaderboard.py and matplotlib's version."""
     import json
 
     import matplotlib
@@ -275,12 +300,21 @@ def _leaderboard_plot(catalog: Catalog, lang: str = "en") -> str:
             ]
         ).encode("utf-8")
     ).hexdigest()
-    path = PLOT_CACHE / f"leaderboard-{key}.svg"
+    return groups, PLOT_CACHE / f"leaderboard-{key}.svg"
+
+
+def _leaderboard_plot(catalog: Catalog, lang: str = "en", *, with_path: bool = False):
+    """The leaderboard scatter (``leaderboard.scatter_svg``), drawn only when its file is missing (drawing it
+    takes about a second a language)."""
+    from . import leaderboard
+
+    groups, path = _leaderboard_path(catalog, lang)
     if path.exists():
-        return path.read_text(encoding="utf-8")
-    svg = leaderboard.plot_groups(groups, lang)
-    write_if_changed(path, svg)
-    return svg
+        svg = path.read_text(encoding="utf-8")
+    else:
+        svg = leaderboard.plot_groups(groups, lang)
+        write_if_changed(path, svg)
+    return (svg, path) if with_path else svg
 
 
 def extra_pages(catalog: Catalog) -> dict[str, str]:
@@ -329,10 +363,15 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     pages.update(extra_pages(catalog))
     if assets:
         pages.update(module_assets(list(details), costs))
+        used = {_plot_path(*args) for args in module_plots(list(details), costs).values()}
         for lang in render.LANGS:  # cheap: one scatter per language
-            pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = _leaderboard_plot(
-                catalog, lang
-            )
+            svg, path = _leaderboard_plot(catalog, lang, with_path=True)
+            pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = svg
+            used.add(path)
+        from .catalog import CATALOG_DIR
+
+        if CATALOG_DIR == (ROOT / "catalog").resolve():  # another catalogue (a test's) shows other plots
+            prune_figures(set(details), used)
     written = sum(write_if_changed(docs_dir / rel, content) for rel, content in pages.items())
     root = docs_dir / render.GENERATED_DIR
     removed = 0
