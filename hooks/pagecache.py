@@ -1,5 +1,6 @@
-"""MkDocs hook: reuse each page's Markdown conversion and search entries from earlier builds when their inputs
-are unchanged, so that a rebuild after editing one entry converts and indexes only the pages that changed.
+"""MkDocs hook: reuse each page's Markdown conversion, search entries and theme rendering from earlier builds
+when their inputs are unchanged, so that a rebuild after editing one entry converts, indexes and renders only
+the pages that changed.
 
 mkdocs converts every page on every build (each paper page twice, once per language, each with an API block
 that mkdocstrings renders), and Material's search parses every page's HTML again. Both results follow from
@@ -11,6 +12,7 @@ inputs that are hashed into a key:
   for a page with an API block (``::: ``), the package's sources.
 - **search** (``SearchIndex.add_entry_from_context``): the page's HTML, title, URL, table of contents and front
   matter, the search plugin's options and the state of jieba's dictionary (hooks/search.py adds words to it).
+- **theme rendering** (the page's output before ``on_post_page``): see the "templates" section below.
 
 A hit restores what the conversion leaves on the page (HTML, table of contents, title, anchor ids, links to
 anchors) and replays what it registers elsewhere while it runs: autorefs anchors and mkdocstrings inventory
@@ -304,6 +306,90 @@ def _patch_search() -> None:
     SearchIndex._cvattn_cached = True
 
 
+# ---------------------------------------------------------------------------------------------- templates
+# The theme's rendering of a page (the part of a rebuild that remains once conversion and search are reused)
+# depends on the page (content after every page_context hook, table of contents, title, front matter, URL),
+# the navigation, the language and config, what plugins add to the template context, and the templates. On a
+# hit, the context names cvattn-cached.html as main.html's layout, which writes the kept output; every
+# post_page hook then runs on it as on a fresh rendering (the output is kept before them).
+
+TEMPLATE_DIR = ROOT / "docs" / "overrides"
+_CONTEXT_SKIP = {"nav", "pages", "config", "page", "build_date_utc", "base_url", "extra_css", "extra_javascript"}
+
+
+def _nav_out(items) -> list:
+    return [
+        [getattr(i, "title", None), getattr(i, "url", None), _nav_out(getattr(i, "children", None) or [])]
+        for i in items
+    ]
+
+
+def _uses_our_templates(config) -> bool:
+    """Whether the theme's main.html is ours, which honours ``cvattn_cached_layout``."""
+    custom = config["theme"].custom_dir
+    return bool(custom) and Path(custom).resolve() == TEMPLATE_DIR.resolve()
+
+
+def _template_key(context, page: Page, config) -> str:
+    extras = {k: v for k, v in context.items() if k not in _CONTEXT_SKIP}
+    neighbours = [(p.title, p.url) if p else None for p in (page.previous_page, page.next_page)]
+    return _sha(
+        FORMAT,
+        "template",
+        _state["base"],
+        _state["files"],
+        _state.get("nav", ""),
+        _state.get("templates", ""),
+        config["theme"].get("language"),
+        json.dumps(config.get("extra") or {}, sort_keys=True, default=str),
+        context.get("base_url"),
+        context.get("extra_css"),
+        context.get("extra_javascript"),
+        page.file.src_uri,
+        page.url,
+        page.title,
+        page.canonical_url,
+        page.edit_url,
+        neighbours,
+        [(a.title, getattr(a, "url", None)) for a in page.ancestors],
+        json.dumps(page.meta, sort_keys=True, default=str),
+        json.dumps(_toc_out(page.toc.items)),
+        json.dumps(extras, sort_keys=True, default=str),
+        page.content,
+    )
+
+
+@event_priority(-1000)  # after every plugin and hook that changes the page or the context (search, i18n)
+def on_page_context(context, page, config, nav, **kwargs):
+    if not (enabled() and _state["base"] and _uses_our_templates(config)):
+        return context
+    key = _template_key(context, page, config)
+    page._cvattn_template_key = key
+    hit = _load(key)
+    if hit is not None:
+        _state["hits"] += 1
+        context["cvattn_cached_layout"] = "cvattn-cached.html"
+        context["cvattn_cached_output"] = hit
+    return context
+
+
+@event_priority(1000)  # the output as the theme rendered it, before any post_page hook changes it
+def on_post_page(output: str, page, config, **kwargs) -> str:
+    key = getattr(page, "_cvattn_template_key", None)
+    if key is not None:
+        page._cvattn_template_key = None
+        if not _path(key).exists():
+            _state["misses"] += 1
+            _store(key, output)
+    return output
+
+
+@event_priority(-1000)
+def on_nav(nav, config, files, **kwargs):
+    _state["nav"] = _sha(json.dumps(_nav_out(nav.items)))
+    return nav
+
+
 # ---------------------------------------------------------------------------------------------- events
 
 
@@ -326,6 +412,7 @@ def on_pre_build(config, **kwargs) -> None:
     _state["api"] = _tree_digest(sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts))
     snippets = [ROOT / name for name in SNIPPET_FILES if (ROOT / name).exists()]
     _state["base_snippets"] = _tree_digest(snippets)
+    _state["templates"] = _tree_digest(sorted(p for p in TEMPLATE_DIR.rglob("*") if p.is_file()))
 
 
 @event_priority(-1000)  # after every plugin that adds, drops or moves files (i18n)
