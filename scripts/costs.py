@@ -577,6 +577,8 @@ def count_ops(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> OpCounts:
     if not isinstance(inputs, tuple) or not all(isinstance(x, torch.Tensor) for x in inputs):
         raise ValueError(f"expected a tuple of input tensors, got {type(inputs).__name__}")
     module.eval()
+    with torch.no_grad():  # a first call may fill caches (e.g. TransNeXt's log-spaced position table): count the
+        module(*inputs)  # steady state, the same in every process whatever ran before
     mapping = {**MATMUL_EXTRA, **ELEMENTWISE_FORMULAS}
     executed = _ExecutedOps(frozenset(flop_registry) | frozenset(mapping))
     # the recorder is entered first, so it sees what the counter runs after decomposing composite ops

@@ -130,11 +130,23 @@ def _fill_caches(diagram_ids: list[str], plot_args: list[tuple]) -> None:
 PLOT_CACHE = FIGURES_DIR / "plots"
 
 
+def _plotting_source() -> bytes:
+    """What the cost plots are drawn by: the plot section of scripts/costs.py (between its ``plot`` and
+    ``data file`` rulers) and its SVG settings, so that a change to the counting does not redraw every plot.
+    The whole file when the rulers are not found."""
+    text = (Path(__file__).parent / "costs.py").read_text(encoding="utf-8")
+    found = re.search(r"^# -+ plot\n(.*?)^# -+ data file\n", text, re.S | re.M)
+    if found is None:
+        return text.encode()
+    settings = re.findall(r"^_SVG_RC = .*$", text, re.M)
+    return ("\n".join(settings) + found.group(1)).encode()
+
+
 def _plot_path(name: str, *args) -> Path:
-    """Cache file of ``scripts.costs.<name>(*args)``: keyed by the arguments and scripts/costs.py."""
+    """Cache file of ``scripts.costs.<name>(*args)``: keyed by the arguments and the plotting code."""
     import json
 
-    source = (Path(__file__).parent / "costs.py").read_bytes()
+    source = _plotting_source()
     key = hashlib.sha256(
         name.encode() + source + json.dumps(args, sort_keys=True, default=str).encode()
     ).hexdigest()
@@ -142,7 +154,7 @@ def _plot_path(name: str, *args) -> Path:
 
 
 def cached_plot(name: str, *args) -> str:
-    """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and scripts/costs.py are
+    """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and the plotting code are
     unchanged; costs.py (and torch) is imported only to draw a plot that is not cached."""
     path = _plot_path(name, *args)
     if path.exists():
