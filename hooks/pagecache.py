@@ -384,6 +384,18 @@ def on_post_page(output: str, page, config, **kwargs) -> str:
     return output
 
 
+def on_env(env, config, files, **kwargs):
+    """Compiled templates kept on disk (jinja's bytecode cache, checked against each template's source): each
+    build, and each language's build within it, would otherwise compile the theme's ~80 templates again."""
+    if enabled():
+        import jinja2
+
+        folder = cache_dir().parent / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+    return env
+
+
 @event_priority(-1000)
 def on_nav(nav, config, files, **kwargs):
     _state["nav"] = _sha(json.dumps(_nav_out(nav.items)))

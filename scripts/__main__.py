@@ -144,6 +144,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         --force          rebuild even when no input changed since the last build
     """
     start = time.perf_counter()
+    if not (args.serve or args.force) and is_up_to_date(SITE_DIR):  # the inputs of a build that passed: valid
+        print(
+            f"site is up to date ({time.perf_counter() - start:.1f} s): nothing changed since the last build; --force rebuilds"
+        )
+        return 0
     if _load_or_report(args.catalog) is None:
         return 1
     if args.serve:
@@ -152,11 +157,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         return subprocess.call(
             [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{args.port}"], cwd=ROOT
         )
-    if not args.force and is_up_to_date(SITE_DIR):
-        print(
-            f"site is up to date ({time.perf_counter() - start:.1f} s): nothing changed since the last build; --force rebuilds"
-        )
-        return 0
     try:
         mkdocs_build(SITE_DIR, strict=not args.no_strict)
     except RuntimeError as exc:

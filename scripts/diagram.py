@@ -1080,18 +1080,12 @@ redrawn.)"""
 
 
 def cache_key(module_id: str, scanned: dict[str, str] | None = None) -> str:
-    """sha256 of what the diagram depends on: the module's source file (which holds its registered default
-    configuration and example input shapes), the shared helpers and the registry, and this file's own
-    source. Read from source, without importing torch, so that a rebuild with nothing to redraw is quick."""
-    from .registry_scan import PACKAGE_DIR, scan
+    """sha256 of what the diagram depends on (``diagram_key.diagram_key``), with this file's source as it was
+    imported. Read from source, without importing torch, so that a rebuild with nothing to redraw is quick."""
+    from .diagram_key import diagram_key
+    from .registry_scan import scan
 
-    dotted = (scanned or scan())[module_id]  # e.g. cvattn.attention.se.SqueezeExcitation (scanned: scan()'s map)
-    source = PACKAGE_DIR.parent.joinpath(*dotted.split(".")[:-1]).with_suffix(".py")
-    parts = [module_id, dotted]
-    for path in (source, PACKAGE_DIR / "layers.py", PACKAGE_DIR / "_registry.py"):
-        parts.append(path.read_text(encoding="utf-8"))
-    parts += [_OWN_SOURCE, matplotlib.__version__]
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    return diagram_key(module_id, scanned or scan(), _OWN_SOURCE, matplotlib.__version__)
 
 
 def _cache_paths(module_id: str, cache_dir: Path | str) -> tuple[Path, Path]:

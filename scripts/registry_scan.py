@@ -25,18 +25,26 @@ def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
 def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...]]]:
     """Map every registered module id to (``package.module.ClassName``, its example input shapes)."""
     paths = tuple(sorted(package_dir.rglob("*.py")))
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in ((p, p.stat()) for p in paths))
     return dict(_scan_cached(str(package_dir), stamp))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(path: str, stamp: tuple[int, int]) -> ast.Module:
+    """The syntax tree of one source file, parsed once per (mtime, size): both scans read every file.
+    Callers only read the trees."""
+    return ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
 
 
 @functools.lru_cache(maxsize=8)
 def _scan_cached(package_dir_str: str, stamp: tuple) -> tuple:
     """Parse the files named in ``stamp``; cached, so they are re-parsed only when one changed (mtime, size)."""
     package_dir = Path(package_dir_str)
+    stamp_of = {p: (m, n) for p, m, n in stamp}
     found: dict[str, tuple[str, tuple[tuple[int, ...], ...]]] = {}
     for path in (Path(p) for p, _, _ in stamp):
         dotted = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = _parsed(str(path), stamp_of[str(path)])
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue
@@ -79,7 +87,7 @@ REGISTER_META = {"kind", "inputs", "odd_inputs", "checks_input"}  # register()'s
 def scan_code(package_dir: Path = PACKAGE_DIR) -> dict[str, CodeInfo]:
     """Map every registered module id to its :class:`CodeInfo`, read from the source (no torch import)."""
     paths = tuple(sorted(package_dir.rglob("*.py")))
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    stamp = tuple((str(p), st.st_mtime_ns, st.st_size) for p, st in ((p, p.stat()) for p in paths))
     return dict(_scan_code_cached(str(package_dir), stamp))
 
 
@@ -109,8 +117,8 @@ def _scan_code_cached(package_dir_str: str, stamp: tuple) -> tuple:
     package_dir = Path(package_dir_str)
     classes: dict[str, ast.ClassDef] = {}  # class name -> definition, across the package (names are unique)
     registered: list[tuple[str, str, ast.ClassDef, ast.Call]] = []
-    for path in (Path(p) for p, _, _ in stamp):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for path, mtime, size in ((Path(p), m, n) for p, m, n in stamp):
+        tree = _parsed(str(path), (mtime, size))
         source = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):

@@ -426,9 +426,23 @@ def bibtex_key(paper: Paper) -> str:
     return f"{last}{paper.year}{word}"
 
 
+_KEYS_OF: dict[int, tuple[Catalog, dict[str, str]]] = {}
+"""bibtex_keys by catalogue object (each paper page asks for them; the catalogue is kept to pin its id)."""
+
+
 def bibtex_keys(catalog: Catalog) -> dict[str, str]:
     """A unique key per paper: ``<first author's family name><year><first long title word>``, then b, c, ...
     on a clash, in id order so that keys are stable."""
+    known = _KEYS_OF.get(id(catalog))
+    if known is not None and known[0] is catalog:
+        return dict(known[1])
+    keys = _bibtex_keys(catalog)
+    _KEYS_OF.clear()  # one catalogue at a time (a rebuild loads a new one)
+    _KEYS_OF[id(catalog)] = (catalog, keys)
+    return dict(keys)
+
+
+def _bibtex_keys(catalog: Catalog) -> dict[str, str]:
     keys: dict[str, str] = {}
     used: set[str] = set()
     for paper in sorted(catalog.papers, key=lambda p: p.id):

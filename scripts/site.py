@@ -69,21 +69,22 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     What is not cached yet is drawn first, by two worker processes when there is enough of it (a clean
     build draws about two hundred figures); then every figure is read from the caches.
     """
-    from . import diagram
+    from .diagram_key import current_keys, stored_key
     from .registry_scan import scan
 
     plots = module_plots(module_ids, costs)
-    scanned = scan()
-    missing = [i for i in module_ids if not diagram.is_cached(i, DIAGRAM_CACHE, diagram.cache_key(i, scanned))]
+    keys = current_keys(module_ids, scan())  # no matplotlib import when nothing is to be drawn
+    missing = [i for i in module_ids if stored_key(i, DIAGRAM_CACHE) != keys[i]]
     _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
     assets: dict[str, str] = {}
     for module_id in module_ids:
         # a diagram found in the cache above is read as it is; a missing one is drawn now unless a worker did
-        svg = (
-            diagram.cached_svg(module_id, DIAGRAM_CACHE)
-            if module_id in missing
-            else DIAGRAM_CACHE / f"{module_id}.svg"
-        )
+        if module_id in missing:
+            from . import diagram
+
+            svg = diagram.cached_svg(module_id, DIAGRAM_CACHE)
+        else:
+            svg = DIAGRAM_CACHE / f"{module_id}.svg"
         assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
     for rel, args in plots.items():
         assets[rel] = cached_plot(*args)
