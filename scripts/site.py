@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -134,8 +135,16 @@ PLOT_CACHE = FIGURES_DIR / "plots"
 def _plotting_source() -> bytes:
     """What the cost plots are drawn by: the plot section of scripts/costs.py (between its ``plot`` and
     ``data file`` rulers) and its SVG settings, so that a change to the counting does not redraw every plot.
-    The whole file when the rulers are not found."""
-    text = (Path(__file__).parent / "costs.py").read_text(encoding="utf-8")
+    The whole file when the rulers are not found. Read again only when the file changed (it is asked for
+    every plot)."""
+    path = Path(__file__).parent / "costs.py"
+    stat = path.stat()
+    return _plotting_source_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _plotting_source_of(path: str, mtime_ns: int, size: int) -> bytes:
+    text = Path(path).read_text(encoding="utf-8")
     found = re.search(r"^# -+ plot\n(.*?)^# -+ data file\n", text, re.S | re.M)
     if found is None:
         return text.encode()
