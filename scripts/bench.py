@@ -40,6 +40,7 @@ from torch import nn
 import cvattn
 
 from .bench_pairs import NOT_COUNTERPARTS, PAIRS, Pair, Shape, _cls, text
+from .costs import _cpu_name
 
 SIZES: tuple[Shape, ...] = ((8, 64, 56, 56), (8, 256, 28, 28), (32, 512, 14, 14))
 """Input sizes ``(N, C, H, W)`` of the matrix: the channel count of each module comes from the size."""
@@ -269,24 +270,13 @@ def compiled_ms(
     }
 
 
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux), else ``platform.processor()``."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def machine() -> dict[str, Any]:
     return {
-        "cpu": cpu_name(),
+        "cpu": _cpu_name(),
         "cores": os.cpu_count(),
         "platform": platform.platform(terse=True),
         "python": platform.python_version(),
