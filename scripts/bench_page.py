@@ -191,12 +191,14 @@ def counts(data: dict[str, Any]) -> dict[str, int]:
 def _provenance(data: dict[str, Any], lang: str) -> str:
     L = LABELS[lang]
     m = data.get("machine", {})
+    comma, stop = (", ", ".") if lang == "en" else ("，", "。")
     out = [
-        f"{render.bold_label(L['machine'], lang)}{L['cpu']} {render.text(str(m.get('cpu', '?')))}, {m.get('cores', '?')} {L['cores']}"
+        f"{render.bold_label(L['machine'], lang)}{L['cpu']} {render.text(str(m.get('cpu', '?')))}{comma}"
+        f"{m.get('cores', '?')} {L['cores']}"
     ]
     if m.get("platform"):
-        out.append(f", {render.text(m['platform'])}, Python {m.get('python', '?')}")
-    out.append(".\n\n")
+        out.append(f"{comma}{render.text(m['platform'])}{comma}Python {m.get('python', '?')}")
+    out.append(f"{stop}\n\n")
     envs = data.get("environments", {})
     if envs:
         peers = sorted({k for e in envs.values() for k in e if k not in ("torch", "date", "command")})
