@@ -146,24 +146,30 @@ def _log2(n: int) -> int:
     return int(math.log2(n))
 
 
+def _attention_only(block: nn.Module) -> nn.Module:
+    """A timm transformer block without its two LayerNorms and its MLP: only the attention and its residual."""
+    return _replace(block, norm1=nn.Identity(), norm2=nn.Identity(), mlp=nn.Identity())
+
+
+def _swin_peer(P: type, c: int, hw: tuple[int, int], shift: int = 0) -> nn.Module:
+    """timm's Swin (V1 or V2) window attention for C channels in 7x7 windows, heads of 32 channels: the block's
+    ``_attn`` on ``(N, H, W, C)`` (its own window partition, roll and mask), norms and MLP removed."""
+    kwargs = {"shift_size": shift} if shift else {}
+    block = _attention_only(P(c, hw, num_heads=c // 32, window_size=7, **kwargs))
+    return _Adapted(block, lambda m, x: _channels_last(m.peer._attn, x))
+
+
 def _maxvit_peer(P: type, c: int, partition: str) -> nn.Module:
     """timm's MaxViT attention of one partition: its PartitionAttentionCl without the norms and the MLP."""
     cfg = _cls("timm.models.maxxvit:MaxxVitTransformerCfg")(dim_head=32, window_size=(7, 7), grid_size=(7, 7))
-    block = _replace(
-        P(c, partition_type=partition, cfg=cfg), norm1=nn.Identity(), norm2=nn.Identity(), mlp=nn.Identity()
-    )
+    block = _attention_only(P(c, partition_type=partition, cfg=cfg))
     return _Adapted(block, lambda m, x: _channels_last(m.peer._partition_attn, x))
 
 
 def _gcvit_peer(P: type, c: int, hw: tuple[int, int]) -> nn.Module:
     """timm's GC ViT global attention: the stage's query generator (FeatureBlock) and a block's windowed
     attention with global queries (its LayerNorms and MLP removed)."""
-    block = _replace(
-        P(c, hw, num_heads=c // 32, window_size=7, use_global=True),
-        norm1=nn.Identity(),
-        norm2=nn.Identity(),
-        mlp=nn.Identity(),
-    )
+    block = _attention_only(P(c, hw, num_heads=c // 32, window_size=7, use_global=True))
     queries = _cls("timm.models.gcvit:FeatureBlock")(c, _log2(hw[0] // 7))
     return _Adapted(
         block,
@@ -1057,15 +1063,7 @@ PAIRS: list[Pair] = [
         "timm.models.swin_transformer:SwinTransformerBlock",
         lambda P, c, hw: (
             cvattn.create("swin", channels=c, num_heads=c // 32, window_size=7),
-            _Adapted(
-                _replace(
-                    P(c, hw, num_heads=c // 32, window_size=7),
-                    norm1=nn.Identity(),
-                    norm2=nn.Identity(),
-                    mlp=nn.Identity(),
-                ),
-                lambda m, x: _channels_last(m.peer._attn, x),
-            ),
+            _swin_peer(P, c, hw),
         ),
         text(
             "Both: window attention in 7x7 windows, heads of 32 channels, qkv with bias, relative position bias "
@@ -1081,15 +1079,7 @@ PAIRS: list[Pair] = [
         "timm.models.swin_transformer:SwinTransformerBlock",
         lambda P, c, hw: (
             cvattn.create("swin-shifted", channels=c, num_heads=c // 32, window_size=7, shift_size=3),
-            _Adapted(
-                _replace(
-                    P(c, hw, num_heads=c // 32, window_size=7, shift_size=3),
-                    norm1=nn.Identity(),
-                    norm2=nn.Identity(),
-                    mlp=nn.Identity(),
-                ),
-                lambda m, x: _channels_last(m.peer._attn, x),
-            ),
+            _swin_peer(P, c, hw, shift=3),
         ),
         text(
             "As swin, with windows shifted by 3 (cyclic roll and the attention mask of shifted windows) on both "
@@ -1103,15 +1093,7 @@ PAIRS: list[Pair] = [
         "timm.models.swin_transformer_v2:SwinTransformerV2Block",
         lambda P, c, hw: (
             cvattn.create("swinv2", channels=c, num_heads=c // 32, window_size=7),
-            _Adapted(
-                _replace(
-                    P(c, hw, num_heads=c // 32, window_size=7),
-                    norm1=nn.Identity(),
-                    norm2=nn.Identity(),
-                    mlp=nn.Identity(),
-                ),
-                lambda m, x: _channels_last(m.peer._attn, x),
-            ),
+            _swin_peer(P, c, hw),
         ),
         text(
             "Both: Swin V2 window attention in 7x7 windows, heads of 32 channels: cosine similarity with a "
@@ -1129,15 +1111,7 @@ PAIRS: list[Pair] = [
         "timm.models.swin_transformer_v2:SwinTransformerV2Block",
         lambda P, c, hw: (
             cvattn.create("swinv2-shifted", channels=c, num_heads=c // 32, window_size=7, shift_size=3),
-            _Adapted(
-                _replace(
-                    P(c, hw, num_heads=c // 32, window_size=7, shift_size=3),
-                    norm1=nn.Identity(),
-                    norm2=nn.Identity(),
-                    mlp=nn.Identity(),
-                ),
-                lambda m, x: _channels_last(m.peer._attn, x),
-            ),
+            _swin_peer(P, c, hw, shift=3),
         ),
         text(
             "As swinv2, with windows shifted by 3 (cyclic roll and the shifted-window mask) on both sides.",
