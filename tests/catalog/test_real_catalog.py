@@ -5,18 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from scripts import render
 from scripts.__main__ import README, SCHEMA
 from scripts.catalog import Paper, load, schema_text
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    catalog, problems = load()
-    assert problems == [], "\n".join(map(str, problems))
-    return catalog
 
 
 def test_catalog_is_valid(catalog):

@@ -5,23 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from scripts import leaderboard, render
-from scripts.catalog import load
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    catalog, problems = load()
-    assert problems == [], "\n".join(map(str, problems))
-    return catalog
-
-
-@pytest.fixture(scope="module")
-def pages(catalog):
-    api_paths = {m: f"cvattn.{m}" for p in catalog.papers for m in p.modules}
-    return render.site_pages(catalog, api_paths=api_paths)
 
 
 def tags_of(page: str, label: str) -> list[str]:

@@ -8,7 +8,6 @@ import re
 import pytest
 
 from scripts import bench_page
-from scripts.catalog import load
 
 DATA = {
     "machine": {"cpu": "Test CPU 9000", "cores": 2, "platform": "Linux", "python": "3.11"},
@@ -92,11 +91,6 @@ DATA = {
         },
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load()[0]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

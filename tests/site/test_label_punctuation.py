@@ -8,24 +8,10 @@ import re
 import pytest
 
 from scripts import render
-from scripts.catalog import load
 from scripts.registry_scan import CodeInfo
 
 METADATA = ("authors", "venue", "category", "tags")
 LINKS = ("paper_page", "arxiv", "official_code", "implementations")
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    catalog, problems = load()
-    assert problems == [], "\n".join(map(str, problems))
-    return catalog
-
-
-@pytest.fixture(scope="module")
-def pages(catalog):
-    api_paths = {m: f"cvattn.{m}" for p in catalog.papers for m in p.modules}
-    return render.site_pages(catalog, api_paths=api_paths)
 
 
 def _metadata(page: str) -> str:

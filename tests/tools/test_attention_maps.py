@@ -284,15 +284,6 @@ def test_describe_reports_bad_records(tmp_path, monkeypatch, capsys):
     assert json.loads(data.read_text(encoding="utf-8"))["modules"]["cbam"] == _described("cbam")
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    from scripts.catalog import load
-
-    catalog, problems = load()
-    assert problems == [], problems
-    return catalog
-
-
 def _sections(page: str) -> dict[str, str]:
     """The gallery's sections by module id (the code span of each ``##`` heading)."""
     parts = re.split(r"^## ", page, flags=re.M)[1:]
