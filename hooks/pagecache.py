@@ -105,10 +105,15 @@ def _load(key: str) -> Any | None:
 
 
 def _store(key: str, value: Any) -> None:
+    """Keep ``value`` under ``key``; a value that is not plain data (JSON) is not kept."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except TypeError:  # e.g. something not plain data registered with autorefs: computed again next time
+        return
     path = _path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # atomic: a reader sees the old entry or the whole new one
 
 
@@ -242,17 +247,13 @@ def _cached_render(self: Page, config, files) -> None:
         "autorefs": [(args[1:], kwargs) for args, kwargs in anchors.calls if args and args[0] is self],
         "inventory": [_inventory_kwargs(args, kwargs) for args, kwargs in items.calls],
     }
-    try:
-        json.dumps(entry)
-    except TypeError:  # something not plain data was registered: not kept
-        return None
     _store(key, entry)
     return None
 
 
 def _inventory_kwargs(args: list, kwargs: dict) -> dict:
     names = ("name", "domain", "role", "uri", "priority", "dispname")
-    return {**dict(zip(names, args)), **kwargs}
+    return {**dict(zip(names, args, strict=False)), **kwargs}  # fewer positional arguments than names
 
 
 # ---------------------------------------------------------------------------------------------- search

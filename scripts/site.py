@@ -63,9 +63,10 @@ def module_plots(module_ids: list[str], costs: dict) -> dict[str, tuple]:
     return plots
 
 
-def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
+def module_assets(module_ids: list[str], costs: dict) -> tuple[dict[str, str], set[Path]]:
     """SVGs for the module pages: the data-flow diagram of every module (drawn from the code, cached by a
-    hash of its source and configuration), its scaling plot, and the overview's cost chart.
+    hash of its source and configuration), its scaling plot, and the overview's cost chart; and the plot
+    files they were read from.
 
     What is not cached yet is drawn first, by two worker processes when there is enough of it (a clean
     build draws about two hundred figures); then every figure is read from the caches.
@@ -73,10 +74,10 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
     from .diagram_key import current_keys, stored_key
     from .registry_scan import scan
 
-    plots = module_plots(module_ids, costs)
+    plots = {rel: (args, _plot_path(*args)) for rel, args in module_plots(module_ids, costs).items()}
     keys = current_keys(module_ids, scan())  # no matplotlib import when nothing is to be drawn
     missing = [i for i in module_ids if stored_key(i, DIAGRAM_CACHE) != keys[i]]
-    _fill_caches(missing, [args for args in plots.values() if not _plot_path(*args).exists()])
+    _fill_caches(missing, [args for args, path in plots.values() if not path.exists()])
     assets: dict[str, str] = {}
     for module_id in module_ids:
         # a diagram found in the cache above is read as it is; a missing one is drawn now unless a worker did
@@ -87,9 +88,9 @@ def module_assets(module_ids: list[str], costs: dict) -> dict[str, str]:
         else:
             svg = DIAGRAM_CACHE / f"{module_id}.svg"
         assets[f"{render.GENERATED_DIR}/diagrams/{module_id}.svg"] = svg.read_text(encoding="utf-8")
-    for rel, args in plots.items():
-        assets[rel] = cached_plot(*args)
-    return assets
+    for rel, (args, path) in plots.items():
+        assets[rel] = _plot_at(path, *args)
+    return assets, {path for _, path in plots.values()}
 
 
 PARALLEL_MIN_FIGURES = 12
@@ -166,7 +167,11 @@ def _plot_path(name: str, *args) -> Path:
 def cached_plot(name: str, *args) -> str:
     """``scripts.costs.<name>(*args)`` (an SVG), reused while the arguments and the plotting code are
     unchanged; costs.py (and torch) is imported only to draw a plot that is not cached."""
-    path = _plot_path(name, *args)
+    return _plot_at(_plot_path(name, *args), name, *args)
+
+
+def _plot_at(path: Path, name: str, *args) -> str:
+    """The plot kept at ``path`` (its :func:`_plot_path`), drawn there first when it is not."""
     if path.exists():
         return path.read_text(encoding="utf-8")
     from . import costs
@@ -384,8 +389,8 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
     )
     pages.update(extra_pages(catalog))
     if assets:
-        pages.update(module_assets(list(details), costs))
-        used = {_plot_path(*args) for args in module_plots(list(details), costs).values()}
+        figures, used = module_assets(list(details), costs)
+        pages.update(figures)
         for lang in render.LANGS:  # cheap: one scatter per language
             svg, path = _leaderboard_plot(catalog, lang, with_path=True)
             pages[f"{render.GENERATED_DIR}/leaderboard{render.suffix(lang)}.svg"] = svg
