@@ -36,8 +36,8 @@ Definitions, the same everywhere in the project:
   see torch's allocator, and the process RSS only ever grows, so neither is used.)
 
 Standard inputs (:func:`measure`): attention modules are built with ``channels=64`` and ``channels=256``
-and run on ``1x64x56x56`` and ``8x256x14x14``; other kinds run on the registry's example input at
-batch 1 and 8. When a module's default configuration holds the example's spatial size (an ``(H, W)``
+and run on ``1x64x56x56`` and ``8x256x14x14`` (video attention modules, which take clips, on ``1x64x8x56x56``
+and ``8x256x8x14x14``: 8 frames); other kinds run on the registry's example input at batch 1 and 8. When a module's default configuration holds the example's spatial size (an ``(H, W)``
 tuple, or an int ``H`` under a name containing ``size`` or ``resolution``), it is re-bound to the
 measured size; :func:`adapt_config` is that one rule, used both to measure and to recompute.
 """
@@ -70,6 +70,8 @@ FORMAT = 2
 
 ATTENTION_SETTINGS = ((1, 64, 56), (8, 256, 14))
 """Standard inputs of attention modules: (batch, channels, resolution)."""
+CLIP_FRAMES = 8
+"""Frames of the standard input of video attention modules (clips ``(N, C, T, H, W)``)."""
 OTHER_BATCHES = (1, 8)
 """Batch sizes of the registry's example input for the other kinds."""
 RESOLUTIONS = (14, 28, 56, 112)
@@ -136,7 +138,7 @@ def adapt_config(module_id: str, shapes: Shapes) -> dict[str, Any]:
                 else max(h for h in range(1, heads + 1) if channels % h == 0)
             )
     example = spec.inputs[0]
-    if len(first) == 4 and len(example) == 3:
+    if len(first) == len(example) + 1 >= 4:  # a map (C, H, W) or a clip (C, T, H, W)
         old_hw, new_hw = tuple(example[-2:]), tuple(first[-2:])
         for name, value in sorted(defaults.items()):
             if isinstance(value, tuple | list) and tuple(value) == old_hw and new_hw != old_hw:
@@ -173,18 +175,18 @@ def _scaled_shapes(
     import cvattn
 
     example = cvattn.get_spec(module_id).inputs
-    base = example[0][-2] if len(example[0]) == 3 else None
+    base = example[0][-2] if len(example[0]) >= 3 else None
     shapes = []
     for i, s in enumerate(example):
         s = list(s)
         if channels is not None and i == 0:
             s[0] = channels
-        if resolution is not None and base and len(s) == 3 and (i == 0 or min(s[1:]) > 1):
+        if resolution is not None and base and len(s) >= 3 and (i == 0 or min(s[-2:]) > 1):
             # every map keeps its size relative to the first one (e.g. a half-resolution guide);
             # 1x1 inputs are vectors (a previous block's attention) and stay 1x1
-            s[1:] = [max(1, round(d * resolution / base)) for d in s[1:]]
+            s[-2:] = [max(1, round(d * resolution / base)) for d in s[-2:]]  # a clip keeps its frames
             if i == 0:
-                s[1:] = [resolution, resolution]
+                s[-2:] = [resolution, resolution]
         shapes.append((batch, *s))
     return tuple(shapes)
 
@@ -577,7 +579,9 @@ def count_ops(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> OpCounts:
     if not isinstance(inputs, tuple) or not all(isinstance(x, torch.Tensor) for x in inputs):
         raise ValueError(f"expected a tuple of input tensors, got {type(inputs).__name__}")
     module.eval()
-    with torch.no_grad():  # a first call may fill caches (e.g. TransNeXt's log-spaced position table): count the
+    with (
+        torch.no_grad()
+    ):  # a first call may fill caches (e.g. TransNeXt's log-spaced position table): count the
         module(*inputs)  # steady state, the same in every process whatever ran before
     mapping = {**MATMUL_EXTRA, **ELEMENTWISE_FORMULAS}
     executed = _ExecutedOps(frozenset(flop_registry) | frozenset(mapping))
@@ -748,7 +752,10 @@ def standard_inputs(module_id: str) -> list[Shapes]:
     """The stated inputs of :func:`measure` for ``module_id`` (see the module docstring)."""
     import cvattn
 
-    if cvattn.get_spec(module_id).kind == "attention":
+    spec = cvattn.get_spec(module_id)
+    if spec.kind == "attention" and len(spec.inputs[0]) == 4:  # a clip (C, T, H, W)
+        return [((b, c, CLIP_FRAMES, r, r),) for b, c, r in ATTENTION_SETTINGS]
+    if spec.kind == "attention":
         return [((b, c, r, r),) for b, c, r in ATTENTION_SETTINGS]
     return [_scaled_shapes(module_id, b) for b in OTHER_BATCHES]
 

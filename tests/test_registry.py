@@ -83,9 +83,10 @@ def test_eval_is_deterministic_and_channels_last_agrees(id):
     x = cvattn.example_input(id)
     with torch.no_grad():
         a, b = _outputs(_run(module, x)), _outputs(_run(module, x))
-        # 4-D inputs go channels_last; other inputs (e.g. a query vector) stay as they are
+        # maps go channels_last, clips channels_last_3d; other inputs (e.g. a query vector) stay as they are
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
         as_cl = tuple(
-            t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t for t in _as_tuple(x)
+            t.contiguous(memory_format=formats[t.dim()]) if t.dim() in formats else t for t in _as_tuple(x)
         )
         cl = _outputs(_run(module, as_cl))
     for ta, tb, tc in zip(a, b, cl, strict=True):
@@ -116,8 +117,8 @@ def test_bad_input_raises_value_error(id):
     module = cvattn.create(id).eval()
     x = _as_tuple(cvattn.example_input(id))
     with pytest.raises(ValueError, match="expected"):
-        _run(module, (x[0][0],) + x[1:])  # rank 3 instead of 4
-    if x[0].dim() == 4:
+        _run(module, (x[0][0],) + x[1:])  # one rank short (a map without its batch, a clip without its batch)
+    if x[0].dim() in (4, 5):
         wrong = torch.randn(x[0].shape[0], x[0].shape[1] + 1, *x[0].shape[2:])
         with pytest.raises(ValueError, match="expected"):
             _run(module, (wrong,) + x[1:])
@@ -182,7 +183,9 @@ def test_shown_constructor_is_the_real_one():
         assert isinstance(shown, ast.Call)
         real = [p for p in inspect.signature(spec.cls).parameters.values()]
         names = [p.name for p in real if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        assert [a.id for a in shown.args if isinstance(a, ast.Name)] + [k.arg for k in shown.keywords] == names, module_id
+        assert [a.id for a in shown.args if isinstance(a, ast.Name)] + [
+            k.arg for k in shown.keywords
+        ] == names, module_id
         for kw in shown.keywords:
             default = inspect.signature(spec.cls).parameters[kw.arg].default
             # evaluated where the class is defined, the shown default (nn.ReLU, PSP_SIZES, 16) is the real one

@@ -18,7 +18,7 @@ from .layers import make_divisible
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("attention", "blocks")
+_SUBPACKAGES = ("attention", "blocks", "video")
 
 
 def _import_mechanisms() -> dict[str, type]:
