@@ -2,7 +2,9 @@
 
 Not a paper's mechanism (so not registered), but the step every re-parameterisable block needs: at
 inference ``BN(conv(x))`` is an affine map of ``conv(x)`` per output channel, so it can be folded into the
-conv's weight and bias. Used by the ``switch_to_deploy()`` / ``fuse()`` methods of e.g. ACNet.
+conv's weight and bias; an identity branch ``BN(x)`` is the same fold applied to an identity kernel, and a
+smaller kernel joins a larger one by zero padding. Used by the ``switch_to_deploy()`` / ``fuse()`` methods of
+e.g. ACNet and RepVGG.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["fuse_conv_bn"]
+__all__ = ["fuse_conv_bn", "fuse_identity_bn", "pad_kernel"]
 
 
 def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
@@ -79,3 +81,60 @@ def fuse_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
         fused.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
         fused.bias.copy_(shift)
     return fused
+
+
+def fuse_identity_bn(bn: nn.BatchNorm2d, kernel_size: int = 1, groups: int = 1) -> nn.Conv2d:
+    """A ``K x K`` conv (with bias, "same" padding) equal to ``bn(x)`` in eval mode: the identity branch folded.
+
+    The identity is the conv whose kernel is 1 at the centre tap linking each channel to itself (channel
+    ``i`` sits at input ``i mod (C / groups)`` of its group), and 0 elsewhere; :func:`fuse_conv_bn` then folds
+    ``bn`` into it.
+
+    Args:
+        bn: the batch normalisation of the identity branch (``C`` channels, running statistics).
+        kernel_size: the odd kernel size ``K`` of the conv it is to be added to.
+        groups: the groups of that conv (``C`` must be divisible by it).
+
+    Examples:
+        >>> import torch, cvattn
+        >>> bn = torch.nn.BatchNorm2d(8).eval()
+        >>> x = torch.randn(2, 8, 5, 5)
+        >>> torch.allclose(cvattn.blocks.fuse.fuse_identity_bn(bn, 3, groups=2)(x), bn(x), atol=1e-6)
+        True
+    """
+    channels = bn.num_features
+    if kernel_size % 2 == 0 or channels % groups:
+        raise ValueError(
+            f"fuse_identity_bn: expected an odd kernel_size and channels divisible by groups, "
+            f"got kernel_size={kernel_size}, channels={channels}, groups={groups}"
+        )
+    identity = nn.Conv2d(
+        channels,
+        channels,
+        kernel_size,
+        padding=kernel_size // 2,
+        groups=groups,
+        bias=False,
+        device=bn.running_mean.device,
+        dtype=bn.running_mean.dtype,
+    )
+    with torch.no_grad():
+        identity.weight.zero_()
+        index = torch.arange(channels, device=identity.weight.device)
+        identity.weight[index, index % (channels // groups), kernel_size // 2, kernel_size // 2] = 1
+    return fuse_conv_bn(identity, bn)
+
+
+def pad_kernel(weight: torch.Tensor, kernel_size: int | tuple[int, int]) -> torch.Tensor:
+    """``weight`` ``(O, I, k_h, k_w)`` zero-padded equally on each side to ``kernel_size`` (centres aligned).
+
+    A ``k x k`` conv with padding ``p`` equals the ``K x K`` conv with padding ``p + (K - k) / 2`` whose kernel
+    is this padded one, so kernels of one block join by addition.
+    """
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    dh, dw = kh - weight.shape[-2], kw - weight.shape[-1]
+    if dh < 0 or dw < 0 or dh % 2 or dw % 2:
+        raise ValueError(
+            f"pad_kernel: expected a kernel smaller than {kh}x{kw} by an even amount, got {tuple(weight.shape[-2:])}"
+        )
+    return torch.nn.functional.pad(weight, (dw // 2, dw // 2, dh // 2, dh // 2))
