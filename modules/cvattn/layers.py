@@ -175,3 +175,13 @@ def check_divisible(in_channels: int, out_channels: int, divisor: int, name: str
         raise ValueError(
             f"in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by {name} ({divisor})"
         )
+
+
+def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: zero a residual branch ``x`` for whole samples with probability ``p`` in training and
+    scale the kept samples by ``1 / (1 - p)``; the identity in eval mode or when ``p`` is 0."""
+    if p <= 0.0 or not training:
+        return x
+    keep = 1.0 - p
+    mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+    return x * (mask / keep)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .._registry import register
-from ..layers import LayerType, check_input, create_act, match_memory_format
+from ..layers import LayerType, check_input, create_act, drop_path, match_memory_format
 from ..tokens import from_channels_last, to_channels_last
 
 
@@ -48,8 +48,8 @@ class ConvNeXtBlock(nn.Module):
 
     Deviations:
         ``kernel_size``, ``mlp_ratio``, ``act_layer`` and ``eps`` are arguments (fixed in the official block).
-        Stochastic depth is written in the block (the official one uses timm's ``DropPath``, which scales the
-        kept samples by ``1 / (1 - drop_path)`` as here). The official network initialises every conv and
+        Stochastic depth is :func:`cvattn.layers.drop_path` (the official block uses timm's ``DropPath``,
+        which also scales the kept samples by ``1 / (1 - drop_path)``). The official network initialises every conv and
         linear weight with a truncated normal (std 0.02) and zero biases in ``ConvNeXt._init_weights``; the
         block alone, here as in the official ``Block``, keeps PyTorch's default initialisation.
 
@@ -76,7 +76,7 @@ class ConvNeXtBlock(nn.Module):
             raise ValueError(f"drop_path must be in [0, 1), got {drop_path}")
         hidden = int(mlp_ratio * channels)
         self.channels = channels
-        self.drop_path = drop_path
+        self.drop_prob = drop_path
         self.dwconv = nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2, groups=channels)
         self.norm = nn.LayerNorm(channels, eps=eps)
         self.pwconv1 = nn.Linear(channels, hidden)
@@ -94,8 +94,5 @@ class ConvNeXtBlock(nn.Module):
         if self.gamma is not None:
             z = self.gamma * z
         z = from_channels_last(z)  # (N, C, H, W), a view
-        if self.drop_path > 0.0 and self.training:
-            keep = 1.0 - self.drop_path
-            mask = torch.empty(z.shape[0], 1, 1, 1, dtype=z.dtype, device=z.device).bernoulli_(keep)
-            z = z * (mask / keep)
+        z = drop_path(z, self.drop_prob, self.training)
         return match_memory_format(x + z, x)
