@@ -98,7 +98,8 @@ class SAConv2d(nn.Conv2d):
         gradient check rejects; the class default is the official initialisation. The deformable convolutions are computed with ``grid_sample`` and a matmul instead of mmcv's CUDA
         kernel (the same bilinear sampling with zeros outside; checked against a pure-PyTorch reading of
         the kernel). The offset convs produce ``2 * K * K`` channels (the official hard-codes 18, i.e.
-        ``K = 3``).
+        ``K = 3``). With ``use_deform`` and ``bias=True`` the bias is added to both branches, as on the plain
+        path; the official deformable call passes no bias (DetectoRS's ResNet convolutions have none).
 
     Reference:
         Qiao et al. DetectoRS: Detecting Objects with Recursive Feature Pyramid and Switchable Atrous
