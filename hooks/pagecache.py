@@ -228,9 +228,10 @@ def _cached_render(self: Page, config, files) -> None:
     for logger in loggers:
         logger.addHandler(counter)
     try:
-        with _Recorder(_autorefs(config), "register_anchor") as anchors, _Recorder(
-            _inventory(config), "register"
-        ) as items:
+        with (
+            _Recorder(_autorefs(config), "register_anchor") as anchors,
+            _Recorder(_inventory(config), "register") as items,
+        ):
             _original_render(self, config, files)
     finally:
         for logger in loggers:
@@ -261,10 +262,15 @@ def _inventory_kwargs(args: list, kwargs: dict) -> dict:
 
 def _search_key(page: Page, options: dict) -> str:
     try:
-        import jieba
-
-        words = (len(jieba.dt.FREQ), jieba.dt.total) if jieba.dt.initialized else "uninitialised"
+        from material.plugins.search import plugin as search_plugin
     except ImportError:
+        search_plugin = None
+    cutter = getattr(search_plugin, "jieba", None)
+    if hasattr(cutter, "state_key"):  # hooks/search.py's stand-in: the dictionary state without loading it
+        words = cutter.state_key()
+    elif cutter is not None:
+        words = (len(cutter.dt.FREQ), cutter.dt.total) if cutter.dt.initialized else "uninitialised"
+    else:
         words = "-"
     return _sha(
         FORMAT,
@@ -315,7 +321,16 @@ def _patch_search() -> None:
 # post_page hook then runs on it as on a fresh rendering (the output is kept before them).
 
 TEMPLATE_DIR = ROOT / "docs" / "overrides"
-_CONTEXT_SKIP = {"nav", "pages", "config", "page", "build_date_utc", "base_url", "extra_css", "extra_javascript"}
+_CONTEXT_SKIP = {
+    "nav",
+    "pages",
+    "config",
+    "page",
+    "build_date_utc",
+    "base_url",
+    "extra_css",
+    "extra_javascript",
+}
 
 
 def _nav_out(items) -> list:

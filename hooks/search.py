@@ -17,8 +17,10 @@ the Han words among ``terms`` and ``keywords`` that jieba would cut into single 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -41,7 +43,6 @@ WORD_FREQ = 20
 # Collected from the pages of every language build of this process (page url -> keywords; Han words).
 _keywords: dict[str, list[str]] = {}
 _words: set[str] = set()
-_added: set[str] = set()
 
 
 def _languages(config) -> tuple[str | None, list[str]]:
@@ -91,18 +92,113 @@ def jieba_words(words, cut) -> list[str]:
     return out
 
 
+class LazyJieba:
+    """Stands in for jieba in Material's search plugin, which only calls ``jieba.cut`` on runs of Han characters.
+
+    Loading jieba's dictionary takes most of a second, and after an edit nearly every text it would cut was cut
+    in an earlier build. So cuts are remembered per dictionary state (``.cache/jieba/<state>.json``), and
+    the dictionary is loaded, then taught the words of the pages (:func:`jieba_words`, batch by batch in the
+    order the language builds collected them), only when a text not seen before must be cut. The state is what
+    the dictionary would hold: jieba's version, :data:`WORD_FREQ` and the batches of words taught, so the cuts,
+    and the page cache's search entries keyed on :meth:`state_key`, are the same as with jieba loaded eagerly.
+    """
+
+    def __init__(self, jieba, memo_dir: Path | None) -> None:
+        self._jieba = jieba
+        self._memo_dir = memo_dir
+        self._batches: list[list[str]] = []  # every batch of words, in order
+        self._taught = 0  # how many of them the loaded dictionary has learnt
+        self._memo: dict[str, dict[str, list[str]]] = {}  # state -> text -> pieces
+        self._dirty: set[str] = set()
+
+    def teach(self, words) -> None:
+        """Queue the words collected by one language build (those already queued are left out)."""
+        known = {w for batch in self._batches for w in batch}
+        batch = sorted(set(words) - known)
+        if batch:
+            self._batches.append(batch)
+
+    def state_key(self) -> str:
+        data = json.dumps([getattr(self._jieba, "__version__", "?"), WORD_FREQ, self._batches])
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
+
+    def _memo_of(self, state: str) -> dict[str, list[str]]:
+        memo = self._memo.get(state)
+        if memo is None:
+            memo = {}
+            if self._memo_dir is not None:
+                try:
+                    memo = json.loads((self._memo_dir / f"{state}.json").read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    memo = {}
+            self._memo[state] = memo
+        return memo
+
+    def cut(self, value, *args, **kwargs):
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        if args or kwargs:  # a cut mode Material does not use: not remembered
+            self._learn()
+            return self._jieba.cut(value, *args, **kwargs)
+        state = self.state_key()
+        memo = self._memo_of(state)
+        pieces = memo.get(text)
+        if pieces is None:
+            self._learn()
+            pieces = memo[text] = list(self._jieba.cut(text))
+            self._dirty.add(state)
+        return iter(pieces)
+
+    def _learn(self) -> None:
+        while self._taught < len(self._batches):
+            new = jieba_words(self._batches[self._taught], self._jieba.lcut)
+            for word in new:
+                self._jieba.add_word(word, freq=WORD_FREQ)
+            self._taught += 1
+            if new:
+                log.info(f"search: {len(new)} Chinese word(s) added to jieba's dictionary")
+
+    def save(self) -> None:
+        """Write the cuts made since the last save (each state's file replaced whole, atomically)."""
+        if self._memo_dir is None:
+            return
+        for state in sorted(self._dirty):
+            try:
+                self._memo_dir.mkdir(parents=True, exist_ok=True)
+                tmp = self._memo_dir / f".{state}.{os.getpid()}.tmp"
+                tmp.write_text(json.dumps(self._memo[state], ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, self._memo_dir / f"{state}.json")
+            except OSError:
+                pass  # a read-only cache: cut again next time
+        self._dirty.clear()
+        for path in self._memo_dir.glob("*.json"):  # states no build of this process was in (other words)
+            if path.stem not in self._memo:
+                path.unlink(missing_ok=True)
+
+    def __getattr__(self, name):  # anything else Material might use (set_dictionary, ...) is jieba's own
+        self._learn()
+        return getattr(self._jieba, name)
+
+
+def _memo_dir() -> Path | None:
+    """Where cuts are remembered: ``jieba/`` beside the page cache's folder (``hooks/pagecache.py``, which
+    removes the files in its own folder that a build did not use), off when the page cache is off."""
+    if os.environ.get("CVATTN_PAGE_CACHE", "1") == "0":
+        return None
+    pages = os.environ.get("CVATTN_PAGE_CACHE_DIR")
+    return (Path(pages).parent if pages else Path(__file__).resolve().parent.parent / ".cache") / "jieba"
+
+
 def on_env(env, config, files, **kwargs):
     """After every page's front matter is read and before the search plugin segments their text."""
     try:
         import jieba
+        from material.plugins.search import plugin as search_plugin
     except ImportError:  # Material then indexes Chinese unsegmented; nothing to teach
         return env
-    new = jieba_words(_words - _added, jieba.lcut)
-    for word in new:
-        jieba.add_word(word, freq=WORD_FREQ)
-    _added.update(_words)
-    if new:
-        log.info(f"search: {len(new)} Chinese word(s) added to jieba's dictionary")
+    cutter = search_plugin.jieba
+    if not isinstance(cutter, LazyJieba):
+        cutter = search_plugin.jieba = LazyJieba(jieba, _memo_dir())
+    cutter.teach(_words)
     return env
 
 
@@ -147,6 +243,12 @@ def split_index(index: dict, others: list[str], keywords: dict[str, list[str]]) 
 
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has built every language and written the merged index
 def on_post_build(config, **kwargs) -> None:
+    try:
+        from material.plugins.search import plugin as search_plugin
+    except ImportError:
+        search_plugin = None
+    if isinstance(getattr(search_plugin, "jieba", None), LazyJieba):
+        search_plugin.jieba.save()
     i18n = config.plugins.get("i18n")
     if i18n is not None and getattr(i18n, "building", False):
         return  # one language of several: the merged index comes at the end

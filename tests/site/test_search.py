@@ -77,6 +77,71 @@ def test_jieba_learns_only_the_words_it_would_cut_into_single_characters():
     assert words == ["自注意力", "非局部"]
 
 
+class _CountingJieba:
+    """A stand-in dictionary: cuts into pairs of characters, knows the words it is taught, counts its loads."""
+
+    __version__ = "test"
+
+    def __init__(self):
+        self.loads = 0
+        self.added = []
+
+    def _load(self):
+        self.loads += self.loads == 0
+
+    def lcut(self, text):
+        self._load()
+        return [text[i : i + 2] for i in range(0, len(text), 2)]
+
+    def cut(self, text):
+        self._load()
+        return iter([text] if text in self.added else self.lcut(text))
+
+    def add_word(self, word, freq=None):
+        self.added.append(word)
+
+
+def test_lazy_jieba_loads_the_dictionary_only_for_new_text(tmp_path):
+    fake = _CountingJieba()
+    lazy = hook.LazyJieba(fake, tmp_path)
+    lazy.teach(["非局部", "注意力"])
+    state = lazy.state_key()
+    assert fake.loads == 0
+    assert list(lazy.cut("非局部".encode())) == [
+        "非局部"
+    ]  # taught before the first cut (非局 / 部 otherwise)
+    assert fake.loads == 1 and fake.added == ["注意力", "非局部"]  # both cut with a single character
+    lazy.save()
+    again = hook.LazyJieba(_CountingJieba(), tmp_path)  # the next build
+    again.teach(["注意力", "非局部"])
+    assert again.state_key() == state
+    assert list(again.cut("非局部".encode())) == ["非局部"]
+    assert again._jieba.loads == 0  # remembered: no dictionary load
+    again.teach(["通道"])  # a second language's words: a new state, cut afresh
+    assert again.state_key() != state
+    assert list(again.cut("非局部".encode())) == ["非局部"] and again._jieba.loads == 1
+    again.save()
+    assert {p.stem for p in tmp_path.glob("*.json")} == {state, again.state_key()}
+
+
+def test_lazy_jieba_cuts_as_eager_jieba_does(tmp_path):
+    import jieba
+
+    words = ["非局部", "自注意力与非局部", "通道注意力"]
+    text = "自注意力与非局部的通道注意力并非局部最优"
+    eager = jieba.Tokenizer()
+    for word in hook.jieba_words(words, eager.lcut):
+        eager.add_word(word, freq=hook.WORD_FREQ)
+    lazy = hook.LazyJieba(jieba.Tokenizer(), tmp_path)
+    lazy.teach(words)
+    assert list(lazy.cut(text.encode())) == list(eager.cut(text))
+    lazy.save()
+    remembered = hook.LazyJieba(jieba.Tokenizer(), tmp_path)
+    remembered.teach(words)
+    assert list(remembered.cut(text.encode())) == list(eager.cut(text))
+    assert not remembered._jieba.initialized  # from the file, without loading the dictionary
+
+
 def test_search_front_matter_is_checked():
     class Page:
         class file:
