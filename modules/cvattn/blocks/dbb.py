@@ -23,7 +23,10 @@ def _pad_as_zero_input(y: torch.Tensor, bn: nn.BatchNorm2d, pad: int) -> torch.T
         return y
     value = bn.bias.detach() - bn.running_mean * bn.weight.detach() * torch.rsqrt(bn.running_var + bn.eps)
     value = value.reshape(1, -1, 1, 1)
-    return F.pad(y - value, (pad, pad, pad, pad)) + value
+    side = value.expand(y.shape[0], -1, y.shape[2], pad)
+    y = torch.cat([side, y, side], dim=3)
+    top = value.expand(y.shape[0], -1, pad, y.shape[3])
+    return torch.cat([top, y, top], dim=2)
 
 
 class _IdentityBasedConv1x1(nn.Conv2d):
