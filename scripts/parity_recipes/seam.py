@@ -41,7 +41,7 @@ RECIPE = Recipe(
             "seam-widths",
             {"in_channels": 195, "out_channels": 192},
             {"channels": 195, "embed_channels": 192},
-            ((2, 195, 6, 8), (2, 21, 6, 8)),
+            ((1, 195, 4, 5), (1, 21, 4, 5)),
         ),
         Config(
             "cam-upsampled",
