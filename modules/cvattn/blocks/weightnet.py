@@ -77,9 +77,10 @@ class WeightNetConv2d(_WeightNetBase):
     ``max(16, C_in / 16)`` channels, a fully connected layer with a sigmoid gives an attention vector of
     ``M * C_out`` entries, and a grouped fully connected layer (``G * C_out`` groups) maps it directly to the
     ``C_out * C_in * k * k`` entries of this example's kernel: ``W(x) = FC2(sigmoid(FC1(z)))``. ``M`` and ``G``
-    set the parameters (``C_out C_in k^2 M / G`` in the kernel generator) independently of the FLOPs; ``M = G``
-    recovers a CondConv-like layer, ``G = 1`` an SE-like one. The per-example kernels run as one grouped
-    convolution over the batch.
+    set the parameters (``C_out C_in k^2 M / G`` in the kernel generator) independently of the FLOPs: with
+    ``G = M`` every block of the kernel is a learned block scaled by one attention value (SE-like), with
+    ``G = 1`` each filter mixes ``M`` learned filters (CondConv-like). The per-example kernels run as one
+    grouped convolution over the batch.
 
     Args:
         in_channels: input channels ``C_in``.
