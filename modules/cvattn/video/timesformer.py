@@ -9,34 +9,11 @@ https://github.com/facebookresearch/TimeSformer (``timesformer/models/vit.py``, 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
 from ..clips import check_clip
-
-
-class _HeadsAttention(nn.Module):
-    """Multi-head softmax self-attention over the second-to-last axis of ``(..., L, C)`` tokens (qkv, proj)."""
-
-    def __init__(
-        self, channels: int, num_heads: int, qkv_bias: bool, attn_drop: float, proj_drop: float
-    ) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.attn_drop = attn_drop
-        self.qkv = nn.Linear(channels, 3 * channels, bias=qkv_bias)
-        self.proj = nn.Linear(channels, channels)
-        self.proj_drop = nn.Dropout(proj_drop)
-
-    def forward(self, x: torch.Tensor, scale: float) -> torch.Tensor:
-        length, c, heads = x.size(-2), x.size(-1), self.num_heads
-        qkv = self.qkv(x).reshape(-1, length, 3, heads, c // heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (B, h, L, d)
-        drop = self.attn_drop if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=scale)  # (B, h, L, d)
-        y = y.transpose(1, 2).reshape(x.shape)  # (..., L, C)
-        return self.proj_drop(self.proj(y))
+from ._axis_attention import AxisSelfAttention
 
 
 @register("timesformer", kind="attention", inputs=(64, 4, 7, 7), channels=64, num_heads=4)
@@ -95,9 +72,9 @@ class DividedSpaceTimeAttention(nn.Module):
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
         self.channels, self.num_heads = channels, num_heads
         self.scale = qk_scale or (channels // num_heads) ** -0.5
-        self.temporal_attn = _HeadsAttention(channels, num_heads, qkv_bias, attn_drop, proj_drop)
+        self.temporal_attn = AxisSelfAttention(channels, num_heads, qkv_bias, attn_drop, proj_drop)
         self.temporal_fc = nn.Linear(channels, channels)
-        self.attn = _HeadsAttention(channels, num_heads, qkv_bias, attn_drop, proj_drop)
+        self.attn = AxisSelfAttention(channels, num_heads, qkv_bias, attn_drop, proj_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clip(x, self.channels, type(self).__name__)
