@@ -17,9 +17,9 @@ RECIPE = Recipe(
     file="imagenet/starnet.py",
     cls="Block",
     configs=(
-        Config("default", {"dim": 8}, {"channels": 8}, ((2, 8, 9, 11),)),
+        Config("default", {"dim": 8}, {"channels": 8}, ((1, 8, 9, 11),)),
         Config(
-            "mlp-ratio-4", {"dim": 12, "mlp_ratio": 4}, {"channels": 12, "mlp_ratio": 4}, ((2, 12, 6, 5),)
+            "mlp-ratio-4", {"dim": 12, "mlp_ratio": 4}, {"channels": 12, "mlp_ratio": 4}, ((1, 12, 6, 5),)
         ),
     ),
     rename=((r"^f1\.conv\.", "f1."), (r"^f2\.conv\.", "f2."), (r"^dwconv2\.conv\.", "dwconv2.")),
