@@ -67,11 +67,11 @@ RECIPE = Recipe(
     file="modules/kernel_warehouse.py",
     cls="KWConv2d",
     configs=(
-        _config("kw1x", (2, 16, 5, 7), in_channels=16, out_channels=16, kernel_size=3, padding=1),
+        _config("kw1x", (2, 8, 5, 7), in_channels=8, out_channels=8, kernel_size=3, padding=1),
         _config(
             "kw4x-bias-stride2-temperature",
-            (2, 16, 7, 6),
-            in_channels=16,
+            (2, 8, 7, 6),
+            in_channels=8,
             out_channels=8,
             kernel_size=3,
             stride=2,
@@ -82,8 +82,8 @@ RECIPE = Recipe(
         ),
         _config(
             "kw1d2x-groups",
-            (3, 16, 6, 5),
-            in_channels=16,
+            (2, 8, 6, 5),
+            in_channels=8,
             out_channels=8,
             kernel_size=3,
             padding=1,

@@ -25,7 +25,7 @@ RECIPE = Recipe(
     file="modules/odconv.py",
     cls="ODConv2d",
     configs=(
-        _config("default", (2, 16, 5, 7), in_channels=16, out_channels=16, kernel_size=3, padding=1),
+        _config("default", (2, 8, 4, 5), in_channels=8, out_channels=8, kernel_size=3, padding=1),
         _config(
             "one-kernel",
             (2, 16, 6, 5),

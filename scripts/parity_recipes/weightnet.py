@@ -1,7 +1,7 @@
 """WeightNet against the official MegEngine ``weightnet.py`` (``WeightNet``), run on a PyTorch shim.
 
 1x1 (as the paper's ShuffleNetV2 uses it) and 3x3 with stride 2, a batch of one (the official code's separate
-path), and a wide input whose descriptor has more than 16 channels (``C_in / 16 = 18``).
+path), and a wide input whose descriptor has more than 16 channels (``C_in / 16 = 17``).
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ RECIPE = Recipe(
     file="weightnet.py",
     cls="WeightNet",
     configs=(
-        _config("1x1", 16, 24, 1, 1, (2, 16, 5, 7)),
+        _config("1x1", 16, 24, 1, 1, (2, 16, 3, 5)),
         _config("3x3-stride2", 12, 8, 3, 2, (3, 12, 7, 6)),
         _config("batch-1", 16, 16, 1, 1, (1, 16, 4, 5)),
-        _config("wide-descriptor", 288, 8, 1, 1, (2, 288, 3, 4)),
+        _config("wide-descriptor", 272, 4, 1, 1, (1, 272, 2, 3)),
     ),
     rename=RENAME,
     stubs=STUBS,
