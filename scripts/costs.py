@@ -125,7 +125,7 @@ def adapt_config(module_id: str, shapes: Shapes) -> dict[str, Any]:
         channels = first[1]
         if "channels" in defaults and defaults["channels"] != channels:
             overrides["channels"] = channels
-        if "in_channels" in defaults and defaults["in_channels"] != channels:
+        if spec.kind == "block" and "in_channels" in defaults and defaults["in_channels"] != channels:
             overrides["in_channels"] = channels
             if defaults.get("out_channels") == defaults["in_channels"]:
                 overrides["out_channels"] = channels

@@ -47,6 +47,12 @@ def test_heads_follow_the_channels_when_they_no_longer_divide_them():
     assert costs.adapt_config("swin", ((1, 96, 56, 56),)) == {}
 
 
+def test_in_channels_follow_the_first_input_of_blocks_only():
+    assert costs.adapt_config("acnet", ((1, 48, 16, 16),)) == {"in_channels": 48, "out_channels": 48}
+    # OctConv's pair form takes the high-frequency part first: only a share of its in_channels
+    assert costs.adapt_config("octconv", ((1, 32, 16, 16), (1, 32, 8, 8))) == {}
+
+
 class QuadraticToy(nn.Module):
     """Non-local-like: attention over all H*W positions, cost quadratic in H*W."""
 
