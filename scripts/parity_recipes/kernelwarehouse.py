@@ -91,7 +91,7 @@ RECIPE = Recipe(
             cell_num_ratio=0.5,
             cell_inplane_ratio=0.5,
             cell_outplane_ratio=0.5,
-            temperature=0.3,
+            temperature=0.25,  # exact in float32, the dtype of the official temperature bias
         ),
         _config(
             "whole-kernel-cells-dilation",
