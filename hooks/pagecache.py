@@ -13,6 +13,8 @@ inputs that are hashed into a key:
 - **search** (``SearchIndex.add_entry_from_context``): the page's HTML, title, URL, table of contents and front
   matter, the search plugin's options and the state of jieba's dictionary (hooks/search.py adds words to it).
 - **theme rendering** (the page's output before ``on_post_page``): see the "templates" section below.
+- **API blocks** (mkdocstrings' rendering of one ``::: `` block, inside a page that is converted again): the
+  block, the package's sources, the templates, the page's URL and language; see the "API blocks" section.
 
 A hit restores what the conversion leaves on the page (HTML, table of contents, title, anchor ids, links to
 anchors) and replays what it registers elsewhere while it runs: autorefs anchors and mkdocstrings inventory
@@ -32,6 +34,7 @@ import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import SubElement
 
 from mkdocs.plugins import event_priority
 from mkdocs.structure.pages import Page
@@ -59,7 +62,15 @@ FORMAT = 1
 """Bump when what an entry holds changes."""
 
 log = logging.getLogger("mkdocs.hooks.pagecache")
-_state: dict[str, Any] = {"base": None, "files": "", "api": "", "used": set(), "hits": 0, "misses": 0}
+_state: dict[str, Any] = {
+    "base": None,
+    "files": "",
+    "api": "",
+    "used": set(),
+    "hits": 0,
+    "misses": 0,
+    "api_hits": 0,
+}
 
 
 def enabled() -> bool:
@@ -81,7 +92,11 @@ def _version(name: str) -> str:
 
 
 def _tree_digest(paths: list[Path]) -> str:
-    return _sha(*(f"{p.relative_to(ROOT).as_posix()}\0".encode() + p.read_bytes() for p in paths))
+    return _sha(*(f"{_rel(p)}\0".encode() + p.read_bytes() for p in paths))
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
 
 
 # ---------------------------------------------------------------------------------------------- storage
@@ -257,6 +272,109 @@ def _inventory_kwargs(args: list, kwargs: dict) -> dict:
     return {**dict(zip(names, args, strict=False)), **kwargs}  # fewer positional arguments than names
 
 
+# ---------------------------------------------------------------------------------------------- API blocks
+#
+# A page whose Markdown changed is converted again, its API block (``::: cvattn.X``) included, and rendering
+# that block costs more than the rest of the page: griffe loads the whole package (about a second) before the
+# templates run. The block's HTML follows from the block, the package's sources, the templates, the page and its
+# language, so it is kept on its own: editing an entry's text re-converts its page without griffe. A hit restores
+# the headings the block hands to the table of contents and replays the autorefs anchors and inventory items
+# they register, as a page hit does.
+
+
+def _block_key(processor: Any, identifier: str, yaml_block: str, heading_level: int) -> str:
+    page = processor._autorefs.current_page
+    return _sha(
+        FORMAT,
+        "api-block",
+        _state["base"],
+        _state["api"],
+        _state["templates"],
+        getattr(processor._handlers, "_locale", None),
+        page.url if page is not None else None,
+        identifier,
+        yaml_block,
+        heading_level,
+    )
+
+
+def _patch_mkdocstrings() -> None:
+    try:
+        import yaml
+        from mkdocstrings._internal.extension import AutoDocProcessor
+    except ImportError:
+        return
+    if getattr(AutoDocProcessor, "_cvattn_cached", False):
+        return
+    process_block, process_headings = AutoDocProcessor._process_block, AutoDocProcessor._process_headings
+
+    def _process_block(self, identifier: str, yaml_block: str, heading_level: int = 0):
+        self._cvattn_block = None
+        if not (enabled() and _state["base"]) or self._autorefs.current_page is None:
+            return process_block(self, identifier, yaml_block, heading_level)
+        key = _block_key(self, identifier, yaml_block, heading_level)
+        hit = _load(key)
+        if hit is not None:
+            handler = self._handlers.get_handler(
+                self._handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
+            )
+            if handler.outer_layer:
+                _state["api_hits"] += 1
+                self._cvattn_block = ("hit", hit)
+                return hit["html"], handler, None
+        counter = _WarningCounter()
+        loggers = [logging.getLogger(), logging.getLogger("mkdocs")]
+        for logger in loggers:
+            logger.addHandler(counter)
+        try:
+            html, handler, data = process_block(self, identifier, yaml_block, heading_level)
+        finally:
+            for logger in loggers:
+                logger.removeHandler(counter)
+        if handler.outer_layer and not counter.count:  # a block that warns must warn again: not kept
+            self._cvattn_block = ("miss", key, html)
+        return html, handler, data
+
+    def _process_headings(self, handler, element) -> None:
+        state, self._cvattn_block = getattr(self, "_cvattn_block", None), None
+        page = self._autorefs.current_page
+        if state is None or page is None:
+            return process_headings(self, handler, element)
+        if state[0] == "hit":
+            hit = state[1]
+            for tag, attrib, text in hit["headings"]:
+                heading = SubElement(element, tag, attrib)
+                heading.text = text
+            for args, kwargs in hit["autorefs"]:
+                self._autorefs.register_anchor(page, *args, **kwargs)
+            for kwargs in hit["inventory"]:
+                self._handlers.inventory.register(**kwargs)
+            return None
+        _, key, html = state
+        before = len(element)
+        with (
+            _Recorder(self._autorefs, "register_anchor") as anchors,
+            _Recorder(self._handlers.inventory, "register") as items,
+        ):
+            process_headings(self, handler, element)
+        _store(
+            key,
+            {
+                "html": html,
+                "headings": [(e.tag, dict(e.attrib), e.text) for e in list(element)[before:]],
+                "autorefs": [
+                    (args[1:], kwargs) for args, kwargs in anchors.calls if args and args[0] is page
+                ],
+                "inventory": [_inventory_kwargs(args, kwargs) for args, kwargs in items.calls],
+            },
+        )
+        return None
+
+    AutoDocProcessor._process_block = _process_block
+    AutoDocProcessor._process_headings = _process_headings
+    AutoDocProcessor._cvattn_cached = True
+
+
 # ---------------------------------------------------------------------------------------------- search
 
 
@@ -425,6 +543,7 @@ def on_config(config, **kwargs):
     if Page.render is not _cached_render:
         Page.render = _cached_render
     _patch_search()
+    _patch_mkdocstrings()
     if _state["base"] is None:
         config_file = Path(config.config_file_path)
         _state["base"] = _sha(
@@ -435,9 +554,20 @@ def on_config(config, **kwargs):
     return config
 
 
+def _api_dirs(config) -> list[Path]:
+    """The folders mkdocstrings' Python handler loads packages from (its ``paths``, relative to mkdocs.yml)."""
+    plugin = config.plugins.get("mkdocstrings")
+    handlers = (getattr(plugin, "config", None) or {}).get("handlers") or {}
+    paths = (handlers.get("python") or {}).get("paths") or []
+    base = Path(config.config_file_path).parent
+    return sorted({(base / p).resolve() for p in paths}) or [PACKAGE_DIR]
+
+
 def on_pre_build(config, **kwargs) -> None:
     """What may change between builds of one process (mkdocs serve): the package and the snippet files."""
-    _state["api"] = _tree_digest(sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts))
+    _state["api"] = _tree_digest(
+        sorted(p for d in _api_dirs(config) for p in d.rglob("*.py") if "__pycache__" not in p.parts)
+    )
     snippets = [ROOT / name for name in SNIPPET_FILES if (ROOT / name).exists()]
     _state["base_snippets"] = _tree_digest(snippets)
     _state["templates"] = _tree_digest(sorted(p for p in TEMPLATE_DIR.rglob("*") if p.is_file()))
@@ -454,8 +584,11 @@ def on_files(files, config, **kwargs):
 
 def on_post_build(config, **kwargs) -> None:
     if enabled():
-        log.info(f"page cache: {_state['hits']} reused, {_state['misses']} computed")
-    _state["hits"] = _state["misses"] = 0
+        log.info(
+            f"page cache: {_state['hits']} reused, {_state['misses']} computed"
+            f" (API blocks reused in the pages computed: {_state['api_hits']})"
+        )
+    _state["hits"] = _state["misses"] = _state["api_hits"] = 0
 
 
 def on_shutdown(**kwargs) -> None:

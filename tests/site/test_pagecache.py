@@ -34,7 +34,12 @@ def _project(tmp_path: Path, pages: dict[str, str]) -> Path:
 
 
 def _build(project: Path, cache: Path) -> tuple[int, str, tuple[int, int]]:
-    env = {**os.environ, "CVATTN_PAGE_CACHE_DIR": str(cache), "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "0"}
+    env = {
+        **os.environ,
+        "CVATTN_PAGE_CACHE_DIR": str(cache),
+        "NO_MKDOCS_2_WARNING": "1",
+        "SOURCE_DATE_EPOCH": "0",
+    }
     run = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(project / "site")],
         cwd=project,
@@ -107,7 +112,11 @@ def test_turned_off_it_converts_everything(tmp_path):
 
 
 def _files(root: Path) -> dict[Path, bytes]:
-    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in {".html", ".json"}}
+    return {
+        p.relative_to(root): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in {".html", ".json"}
+    }
 
 
 def test_the_real_site_from_the_cache_is_the_site_built_without_it(site, tmp_path, monkeypatch):
@@ -123,3 +132,83 @@ def test_the_real_site_from_the_cache_is_the_site_built_without_it(site, tmp_pat
         assert sorted(got) == sorted(want)
         differ = [str(n) for n in want if got[n] != want[n]]
         assert not differ, differ[:10]
+
+
+def _api_project(tmp_path: Path) -> Path:
+    package = tmp_path / "src" / "toypkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        textwrap.dedent(
+            '''\
+            """A toy package."""
+
+
+            class Gate:
+                """A gate.
+
+                Args:
+                    channels: input channels.
+                """
+
+                def __init__(self, channels: int = 8) -> None:
+                    self.channels = channels
+
+                def forward(self, x):
+                    """Apply the gate."""
+                    return x
+            '''
+        ),
+        encoding="utf-8",
+    )
+    project = _project(
+        tmp_path, {"index.md": "# Home\n\nSee [Gate](api.md#toypkg.Gate).\n", "api.md": API_PAGE}
+    )
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    config += textwrap.dedent(
+        f"""\
+        plugins:
+          - autorefs
+          - mkdocstrings:
+              handlers:
+                python:
+                  paths: [{tmp_path / "src"}]
+                  options: {{show_root_heading: true}}
+        """
+    )
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return project
+
+
+API_PAGE = "# API\n\nSome text.\n\n::: toypkg.Gate\n"
+
+
+def test_an_edited_page_reuses_its_api_block(tmp_path, monkeypatch):
+    """Editing the text around an API block converts the page again but not the block: the page, its table of
+    contents, the anchors autorefs resolves and the inventory are those of a build without the cache."""
+    project, cache = _api_project(tmp_path), tmp_path / "cache"
+    assert _build(project, cache)[0] == 0
+    (project / "docs" / "api.md").write_text(API_PAGE.replace("Some text.", "Other text."), encoding="utf-8")
+    code, log, counts = _build(project, cache)
+    assert code == 0, log
+    assert counts == (1, 1) and "API blocks reused in the pages computed: 1" in log
+    cached = _files(project / "site") | {Path("objects.inv"): (project / "site" / "objects.inv").read_bytes()}
+    assert (
+        b'id="toypkg.Gate"' in cached[Path("api/index.html")]
+        and b"Other text." in cached[Path("api/index.html")]
+    )
+    monkeypatch.setenv("CVATTN_PAGE_CACHE", "0")
+    assert _build(project, cache)[0] == 0
+    fresh = _files(project / "site") | {Path("objects.inv"): (project / "site" / "objects.inv").read_bytes()}
+    assert cached == fresh
+
+
+def test_an_edited_package_renders_the_api_block_again(tmp_path):
+    project, cache = _api_project(tmp_path), tmp_path / "cache"
+    assert _build(project, cache)[0] == 0
+    source = tmp_path / "src" / "toypkg" / "__init__.py"
+    source.write_text(source.read_text().replace("A gate.", "A better gate."), encoding="utf-8")
+    (project / "docs" / "api.md").write_text(API_PAGE + "\nMore.\n", encoding="utf-8")
+    code, log, _ = _build(project, cache)
+    assert code == 0, log
+    assert "API blocks reused in the pages computed: 0" in log
+    assert b"A better gate." in (project / "site" / "api" / "index.html").read_bytes()
