@@ -192,19 +192,27 @@ class VideoSwinWindowAttention(nn.Module):
         if shifted:
             z = torch.roll(z, shifts=(-ws[3], -ws[4], -ws[5]), dims=(1, 2, 3))
         windows = window_partition_3d(z, wt, wh, ww)  # (N, nW, L, C)
-        qkv = self.qkv(windows).reshape(n, -1, length, 3, heads, c // heads)
-        q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # 3 x (N, nW, h, L, d)
+        nw = windows.size(1)
+        qkv = self.qkv(windows).reshape(n, nw, length, 3, heads, c // heads).permute(3, 0, 1, 4, 2, 5)
         index = relative_position_index_3d((wt, wh, ww), self.window_size, x.device)
         bias = (
             self.relative_position_bias_table[index.flatten()].reshape(length, length, heads).permute(2, 0, 1)
         )
+        # SDPA on 4-D tensors (its fused CPU kernel takes no more), the mask broadcast over the batch
         if shifted:
-            bias = bias + shift_window_mask_3d((tp, hp, wp), ws, x.device)[:, None]  # (nW, h, L, L)
+            q, k, v = (
+                qkv.contiguous().reshape(3, n, nw * heads, length, c // heads).unbind(0)
+            )  # (N, nW*h, L, d)
+            mask = shift_window_mask_3d((tp, hp, wp), ws, x.device)  # (nW, L, L)
+            bias = (bias + mask[:, None]).reshape(1, nw * heads, length, length)
+        else:
+            q, k, v = qkv.reshape(3, n * nw, heads, length, c // heads).unbind(0)  # (N*nW, h, L, d)
         drop = self.attn_drop if self.training else 0.0
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=bias.to(q.dtype), dropout_p=drop, scale=self.scale
         )
-        y = self.proj_drop(self.proj(y.transpose(2, 3).reshape(n, -1, length, c)))  # (N, nW, L, C)
+        y = y.reshape(n, nw, heads, length, c // heads).transpose(2, 3).reshape(n, nw, length, c)
+        y = self.proj_drop(self.proj(y))  # (N, nW, L, C)
         z = window_reverse_3d(y, wt, wh, ww, tp, hp, wp)  # (N, Tp, Hp, Wp, C)
         if shifted:
             z = torch.roll(z, shifts=(ws[3], ws[4], ws[5]), dims=(1, 2, 3))
