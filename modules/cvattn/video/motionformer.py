@@ -91,22 +91,23 @@ class TrajectoryAttention(nn.Module):
         tokens = to_clip_tokens(x)  # (N, S, C), S = T*H*W time-major
         qkv = self.qkv(tokens).reshape(n, s, 3, heads, d).permute(2, 0, 3, 1, 4)  # 3 x (N, h, S, d)
         q, k, v = qkv.unbind(0)
-        # spatial step: every query against each frame separately (one softmax per frame)
-        k = k.reshape(n, heads, t, p, d)
-        v = v.reshape(n, heads, t, p, d)
+        # spatial step: every query against each frame separately (one softmax per frame); SDPA on 4-D tensors
+        # (its fused CPU kernel takes no more), the frames in the place of heads
+        q = q.reshape(n * heads, 1, s, d).expand(n * heads, t, s, d)
+        k = k.reshape(n * heads, t, p, d)
+        v = v.reshape(n * heads, t, p, d)
         drop = self.attn_drop if self.training else 0.0
-        y = F.scaled_dot_product_attention(
-            q.unsqueeze(2).expand(n, heads, t, s, d), k, v, dropout_p=drop, scale=self.scale
-        )  # (N, h, T', S, d): trajectory y_{s t'}
-        y = y.permute(0, 3, 2, 1, 4).reshape(n, s, t, c)  # (N, S, T', C)
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N*h, T', S, d)
+        y = y.reshape(n, heads, t, s, d).permute(0, 3, 2, 1, 4).reshape(n, s, t, c)  # (N, S, T', C): y_{s t'}
         # the trajectory point in the query's own frame: y_{s t_s}
         y_own = torch.diagonal(y.reshape(n, t, p, t, c), dim1=1, dim2=3)  # (N, P, C, T)
         y_own = y_own.permute(0, 3, 1, 2).reshape(n, s, c)
-        # temporal step: 1-D attention along each trajectory
-        q2 = self.proj_q(y_own).reshape(n, s, heads, 1, d).transpose(1, 2)  # (N, h, S, 1, d)
+        # temporal step: 1-D attention along each trajectory, the S trajectories in the place of heads
+        q2 = self.proj_q(y_own).reshape(n, s, heads, d).transpose(1, 2).reshape(n * heads, s, 1, d)
         k2, v2 = self.proj_kv(y).reshape(n, s, t, 2, heads, d).permute(3, 0, 4, 1, 2, 5).unbind(0)
         if self.use_original_code:
             v2 = y.reshape(n, s, t, heads, d).permute(0, 3, 1, 2, 4)  # (N, h, S, T', d)
-        z = F.scaled_dot_product_attention(q2, k2, v2, scale=self.scale)  # (N, h, S, 1, d)
+        k2, v2 = k2.reshape(n * heads, s, t, d), v2.reshape(n * heads, s, t, d)
+        z = F.scaled_dot_product_attention(q2, k2, v2, scale=self.scale)  # (N*h, S, 1, d)
         z = self.proj_drop(self.proj(z.reshape(n, heads, s, d).transpose(1, 2).reshape(n, s, c)))
         return from_clip_tokens(z, (t, h, w)).contiguous()
