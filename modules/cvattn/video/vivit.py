@@ -158,12 +158,15 @@ class FactorisedDotProductAttention(nn.Module):
         tokens = x.permute(0, 2, 3, 4, 1).reshape(n, t, length, c)  # (N, T, HW, C)
         qkv = self.qkv(tokens).reshape(n, t, length, 3, heads, d)
         drop = self.attn_drop if self.training else 0.0
+        # SDPA on 4-D tensors (its fused CPU kernel takes no more)
         # temporal heads: sequences over T at each position
-        q, k, v = qkv[..., :half, :].permute(3, 0, 2, 4, 1, 5).unbind(0)  # 3 x (N, HW, h/2, T, d)
-        y_t = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale).permute(0, 3, 1, 2, 4)
+        q, k, v = qkv[..., :half, :].permute(3, 0, 2, 4, 1, 5).reshape(3, n * length, half, t, d).unbind(0)
+        y_t = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N*HW, h/2, T, d)
+        y_t = y_t.reshape(n, length, half, t, d).permute(0, 3, 1, 2, 4)  # (N, T, HW, h/2, d)
         # spatial heads: sequences over HW in each frame
-        q, k, v = qkv[..., half:, :].permute(3, 0, 1, 4, 2, 5).unbind(0)  # 3 x (N, T, h/2, HW, d)
-        y_s = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale).transpose(2, 3)
+        q, k, v = qkv[..., half:, :].permute(3, 0, 1, 4, 2, 5).reshape(3, n * t, half, length, d).unbind(0)
+        y_s = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, scale=self.scale)  # (N*T, h/2, HW, d)
+        y_s = y_s.reshape(n, t, half, length, d).transpose(2, 3)  # (N, T, HW, h/2, d)
         y = torch.cat((y_t, y_s), dim=3).reshape(n, t, length, c)  # heads concatenated, temporal first
         y = self.proj_drop(self.proj(y))
         return y.reshape(n, t, h, w, c).permute(0, 4, 1, 2, 3).contiguous()
