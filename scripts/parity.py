@@ -275,7 +275,11 @@ def _run(module: Any, call: Callable, inputs: list[Any], cotangents: list[Any] |
     total = sum((o * c).sum() for o, c in zip(outs, cotangents, strict=True))
     grads = torch.autograd.grad(total, xs, allow_unused=True)
     grads = [torch.zeros_like(x) if gr is None else gr for x, gr in zip(xs, grads, strict=True)]
-    return [o.detach() for o in outs], [gr.detach() for gr in grads], cotangents
+    return (
+        [o.detach().clone() for o in outs],
+        [gr.detach().clone() for gr in grads],
+        cotangents,
+    )  # clones: a view would save its whole storage
 
 
 def rename_state(recipe: Recipe, state: dict[str, Any]) -> dict[str, Any]:
