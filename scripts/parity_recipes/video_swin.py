@@ -85,21 +85,21 @@ RECIPE = Recipe(
     configs=(
         Config(
             "default",
-            _official(16, 2, (2, 3, 3), False),
-            {"channels": 16, "num_heads": 2, "window_size": (2, 3, 3)},
-            ((1, 16, 4, 6, 6),),
+            _official(8, 2, (2, 3, 3), False),
+            {"channels": 8, "num_heads": 2, "window_size": (2, 3, 3)},
+            ((1, 8, 2, 3, 6),),
         ),
         Config(
             "padded",
             _official(8, 2, (2, 3, 4), False),
             {"channels": 8, "num_heads": 2, "window_size": (2, 3, 4)},
-            ((2, 8, 5, 7, 9),),
+            ((1, 8, 3, 5, 5),),
         ),
         Config(
             "short-clip",
             _official(8, 4, (8, 3, 3), False),
             {"channels": 8, "num_heads": 4, "window_size": (8, 3, 3)},
-            ((1, 8, 4, 6, 7),),
+            ((1, 8, 3, 3, 4),),
         ),
         Config(
             "no-qkv-bias-scale",
@@ -109,9 +109,9 @@ RECIPE = Recipe(
         ),
         Config(
             "small-map",
-            _official(8, 2, (2, 7, 7), False),
-            {"channels": 8, "num_heads": 2, "window_size": (2, 7, 7)},
-            ((1, 8, 4, 5, 9),),
+            _official(8, 2, (2, 5, 5), False),
+            {"channels": 8, "num_heads": 2, "window_size": (2, 5, 5)},
+            ((1, 8, 2, 4, 6),),
             expect="differ",
             why=SHRUNK_HW,
         ),
