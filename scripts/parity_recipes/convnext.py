@@ -12,18 +12,18 @@ RECIPE = Recipe(
     file="models/convnext.py",
     cls="Block",
     configs=(
-        Config("default", {"dim": 16}, {"channels": 16}, ((2, 16, 9, 11),)),
+        Config("default", {"dim": 16}, {"channels": 16}, ((1, 16, 6, 7),)),
         Config(
             "layer-scale-0.5",
             {"dim": 24, "layer_scale_init_value": 0.5},
             {"channels": 24, "layer_scale_init_value": 0.5},
-            ((3, 24, 7, 7),),
+            ((1, 24, 5, 6),),
         ),
         Config(
             "no-layer-scale",
             {"dim": 8, "layer_scale_init_value": 0.0},
             {"channels": 8, "layer_scale_init_value": 0.0},
-            ((2, 8, 6, 5),),
+            ((1, 8, 6, 5),),
         ),
     ),
     stubs={

@@ -32,10 +32,10 @@ RECIPE = Recipe(
     file="DSCNet_2D_opensource/Code/DRIVE/S3_DSConv_pro.py",
     cls="DSConv_pro",
     configs=(
-        _config("morph-x-k9", (2, 8, 11, 13), out_channels=16, kernel_size=9, morph=0),
-        _config("morph-y-k9", (2, 8, 13, 10), out_channels=16, kernel_size=9, morph=1),
-        _config("morph-x-k5-scope-2", (2, 6, 9, 7), out_channels=8, kernel_size=5, extend_scope=2.0, morph=0),
-        _config("morph-y-k5-scope-2", (2, 6, 7, 9), out_channels=8, kernel_size=5, extend_scope=2.0, morph=1),
+        _config("morph-x-k9", (1, 8, 9, 11), out_channels=16, kernel_size=9, morph=0),
+        _config("morph-y-k9", (1, 8, 11, 9), out_channels=16, kernel_size=9, morph=1),
+        _config("morph-x-k5-scope-2", (1, 6, 7, 8), out_channels=8, kernel_size=5, extend_scope=2.0, morph=0),
+        _config("morph-y-k5-scope-2", (1, 6, 8, 7), out_channels=8, kernel_size=5, extend_scope=2.0, morph=1),
     ),
     rename=((r"^dsc_conv_[xy]\.", "dsc_conv."),),
     patches=(

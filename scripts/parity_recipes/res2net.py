@@ -42,11 +42,11 @@ RECIPE = Recipe(
     file="res2net.py",
     cls="Bottle2neck",
     configs=(
-        _config("default-26w-4s", 40, 40, (2, 40, 6, 7)),
-        _config("stage-projection", 16, 40, (2, 16, 5, 7)),
-        _config("stage-stride-2", 40, 64, (2, 40, 7, 5), stride=2),
-        _config("8s", 64, 64, (2, 64, 4, 5), base_width=28, scale=8),
-        _config("scale-1", 32, 64, (2, 32, 5, 6), stride=2, base_width=64, scale=1),
+        _config("default-26w-4s", 20, 20, (1, 20, 5, 6)),
+        _config("stage-projection", 8, 20, (1, 8, 5, 7)),
+        _config("stage-stride-2", 20, 32, (1, 20, 7, 5), stride=2),
+        _config("8s", 32, 32, (1, 32, 4, 5), base_width=32, scale=8),
+        _config("scale-1", 16, 32, (1, 16, 5, 6), stride=2, base_width=64, scale=1),
     ),
     build=_build,
     note="The official block takes its shortcut as an argument; the recipe builds it as Res2Net._make_layer does "
