@@ -1126,7 +1126,8 @@ def command_costs(args: argparse.Namespace) -> int:
     For each module: parameters, conv/matmul FLOPs and MACs, element-wise and total FLOPs (exactly
     recomputable; a test recomputes them),
     CPU latency (median, forward and forward+backward) and peak memory at the standard inputs
-    (attention: 1x64x56x56 and 8x256x14x14; others: the example input at batch 1 and 8), and FLOPs
+    (attention: 1x64x56x56 and 8x256x14x14, video attention on 8-frame clips of these; others: the
+    example input at batch 1 and 8), and FLOPs
     and latency at resolutions 14, 28, 56 (112 where affordable). Each entry records its provenance
     (machine, CPU count, threads, torch version, date). Prints one progress line per module.
 
