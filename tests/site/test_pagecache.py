@@ -64,10 +64,19 @@ def test_a_rebuild_reuses_every_page_and_writes_the_same_html(tmp_path):
     assert code == 0, log
     assert counts == (0, 2)  # two pages converted, nothing to reuse yet
     first = {p: p.read_bytes() for p in (project / "site").rglob("*.html")}
+    theme_files = sorted(
+        p.relative_to(project / "site") for p in (project / "site").rglob("*") if p.is_file()
+    )
+    assert any(p.suffix == ".css" for p in theme_files)  # the theme's static files were listed and copied
     code, log, counts = _build(project, cache)
     assert code == 0, log
     assert counts == (2, 0)
     assert {p: p.read_bytes() for p in (project / "site").rglob("*.html")} == first
+    # the second build took the theme's file list from the cache: the same files
+    assert (
+        sorted(p.relative_to(project / "site") for p in (project / "site").rglob("*") if p.is_file())
+        == theme_files
+    )
 
 
 def test_only_the_edited_page_is_converted_again(tmp_path):
