@@ -854,7 +854,80 @@ def registered_modules() -> list[str]:
     return list(scan())
 
 
+CACHE_DIR = ROOT / ".cache" / "catalog"
+
+
+def _cache_key(root: Path) -> str:
+    """What a default :func:`load` of ``root`` depends on: every file of the folder, the registered module ids,
+    the parity fixtures, this file, pydantic's version and today's date (the last valid year)."""
+    import hashlib
+    from importlib import metadata
+
+    from .parity import fixture_ids
+
+    digest = hashlib.sha256()
+    for part in (
+        Path(__file__).read_bytes(),
+        metadata.version("pydantic").encode(),
+        datetime.date.today().isoformat().encode(),
+        str(root.resolve()).encode(),
+        "\0".join(registered_modules()).encode(),
+        "\0".join(sorted(fixture_ids())).encode(),
+    ):
+        digest.update(part + b"\0")
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 def load(
+    root: Path = CATALOG_DIR,
+    *,
+    modules: list[str] | None = None,
+    fixtures: set[str] | None = None,
+    check_parity_notes: bool = True,
+    today: datetime.date | None = None,
+) -> tuple[Catalog | None, list[Problem]]:
+    """Read and check the whole catalogue under ``root``; see :func:`load_uncached`.
+
+    A build reads the catalogue twice (the ``build`` command validates it, then the MkDocs hook renders it), so
+    a valid catalogue loaded with the default arguments is kept in ``.cache/catalog/`` under the digest of
+    everything it was checked against (:func:`_cache_key`); ``CVATTN_CATALOG_CACHE=0`` turns that off.
+    """
+    import pickle
+    import tempfile
+
+    cacheable = (
+        modules is None and fixtures is None and check_parity_notes and today is None
+    ) and os.environ.get("CVATTN_CATALOG_CACHE") != "0"
+    if not cacheable:
+        return load_uncached(
+            root, modules=modules, fixtures=fixtures, check_parity_notes=check_parity_notes, today=today
+        )
+    key = _cache_key(root)
+    path = CACHE_DIR / f"{key}.pickle"
+    try:
+        catalog = pickle.loads(path.read_bytes())
+        if isinstance(catalog, Catalog):
+            return catalog, []
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        pass
+    catalog, problems = load_uncached(root)
+    if catalog is not None:
+        try:
+            CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            for old in CACHE_DIR.glob("*.pickle"):  # one catalogue's worth
+                old.unlink(missing_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=CACHE_DIR, prefix=".catalog.")
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(catalog, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only checkout validates every time
+    return catalog, problems
+
+
+def load_uncached(
     root: Path = CATALOG_DIR,
     *,
     modules: list[str] | None = None,
