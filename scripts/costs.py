@@ -695,12 +695,30 @@ def _median_ms(fn, min_runs: int = 5, max_runs: int = 50, budget_s: float = 0.4)
     return statistics.median(times) * 1e3, len(times)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send what native code writes to file descriptor 2 to /dev/null meanwhile: libkineto prints a
+    ``USDT: ... profiler_start`` / ``profiler_stop`` line pair for every profiler run (two per module and
+    setting), which buried the progress lines. Python exceptions still propagate."""
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _peak_memory_mb(fn) -> float:
     """Peak tensor memory (MB) allocated while ``fn`` runs, above what was held before: the
     maximum of the running sum of the allocated-minus-freed bytes of ``torch.profiler`` events."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = sorted(prof.events(), key=lambda e: (e.time_range.start, -e.time_range.end))
     current = peak = 0

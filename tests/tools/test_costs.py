@@ -333,3 +333,14 @@ def test_stored_scaling_has_totals_that_never_fall_below_the_conv_matmul_flops(s
         if scale.get("resolutions"):
             assert len(scale["total_flops"]) == len(scale["flops"]) == len(scale["resolutions"]), module_id
             assert all(t >= f for t, f in zip(scale["total_flops"], scale["flops"], strict=True)), module_id
+
+
+def test_peak_memory_prints_nothing(capfd):
+    """libkineto's profiler_start/profiler_stop lines (native stderr) stay out of the progress output."""
+    import torch
+
+    from scripts import costs
+
+    assert costs._peak_memory_mb(lambda: torch.randn(1000).sum()) >= 0
+    out, err = capfd.readouterr()
+    assert "profiler_start" not in err and "USDT" not in err and out == ""
