@@ -184,6 +184,27 @@ def _eca_fightingcv(P: type, c: int) -> tuple[nn.Module, nn.Module]:
     return ours, P(kernel_size=ours.kernel_size)
 
 
+def _timm_mobileone(P: type, c: int, branches: int) -> nn.Module:
+    """timm's MobileOne stage unit: a depthwise 3x3 MobileOneBlock then a pointwise 1x1 one, as its
+    ``_mobileone_bcfg`` stacks them (group_size 1, then a dense 1x1)."""
+    return nn.Sequential(
+        P(c, c, kernel_size=3, group_size=1, num_conv_branches=branches),
+        P(c, c, kernel_size=1, num_conv_branches=branches),
+    )
+
+
+def _as_danet(module_id: str, danet_id: str, **kwargs: Any) -> Callable[..., tuple[nn.Module, nn.Module]]:
+    """The build of a module that is a DANet module (ABD-Net's CAM and PAM subclass the package's DANet
+    ones): ours as ``module_id``, the peer exactly as the ``danet_id`` pair aligns it."""
+
+    def build(P: type, c: int, hw: tuple[int, int]) -> tuple[nn.Module, nn.Module]:
+        base = next(p for p in PAIRS if p.id == danet_id and p.peer == "fightingcv")
+        _, peer = base.build(P, c, hw)
+        return cvattn.create(module_id, channels=c, **kwargs), peer
+
+    return build
+
+
 FCV = "fightingcv_attention.attention."
 PAIRS: list[Pair] = [
     # ------------------------------------------------------------------ channel, spatial and hybrid attention
@@ -1676,6 +1697,317 @@ PAIRS: list[Pair] = [
             "3x3 融合卷积。剩余差异：对照实现的卷积带偏置，我们的没有；我们的 transformer 末尾有一个 LayerNorm（与官方块一致）。",
         ),
     ),
+    # ------------------------------------------------------------------ re-parameterised, ConvNet and sampling blocks
+    Pair(
+        "repvgg",
+        "timm",
+        "timm.models.byobnet:RepVggBlock",
+        lambda P, c, hw: (cvattn.create("repvgg", in_channels=c, out_channels=c, kernel_size=3), P(c, c, 3)),
+        text(
+            "Both: the training-time RepVGG block, a 3x3 conv with BN, a 1x1 conv with BN and an identity BN "
+            "(C in = C out, stride 1), summed, ReLU; no bias in the convs, groups 1.",
+            "两者：训练时的 RepVGG 块，3x3 卷积接 BN、1x1 卷积接 BN 与恒等 BN 分支（输入与输出通道相同、步长 1）相加后 "
+            "ReLU；卷积无偏置，组数 1。",
+        ),
+    ),
+    Pair(
+        "repvgg",
+        "fightingcv",
+        "fightingcv_attention.rep.repvgg:RepBlock",
+        lambda P, c, hw: (cvattn.create("repvgg", in_channels=c, out_channels=c, kernel_size=3), P(c, c)),
+        text(
+            "Both: a 3x3 conv with BN, a 1x1 conv with BN and an identity BN, summed, ReLU (the peer's RepBlock "
+            "takes only a 3x3 kernel); no bias in the convs.",
+            "两者：3x3 卷积接 BN、1x1 卷积接 BN 与恒等 BN 分支相加后 ReLU（对照实现的 RepBlock 只支持 3x3 卷积核）；卷积"
+            "无偏置。",
+        ),
+    ),
+    Pair(
+        "mobileone-conv",
+        "timm",
+        "timm.models.byobnet:MobileOneBlock",
+        lambda P, c, hw: (
+            cvattn.create(
+                "mobileone-conv", in_channels=c, out_channels=c, kernel_size=3, num_conv_branches=1
+            ),
+            P(c, c, kernel_size=3, num_conv_branches=1),
+        ),
+        text(
+            "Both: one MobileOne conv at training time, a dense 3x3 conv with BN (k = 1 branch), a 1x1 'scale' "
+            "conv with BN and an identity BN, summed, ReLU; no SE (timm: no attn layer). Left: timm adds the "
+            "branches and applies ReLU in place.",
+            "两者：训练时的一个 MobileOne 卷积，稠密 3x3 卷积接 BN（k = 1 个分支）、1x1 的 'scale' 卷积接 BN 与恒等 BN "
+            "相加后 ReLU；不带 SE（timm 不设 attn 层）。剩余差异：timm 的分支相加与 ReLU 为原地运算。",
+        ),
+    ),
+    Pair(
+        "mobileone",
+        "timm",
+        "timm.models.byobnet:MobileOneBlock",
+        lambda P, c, hw: (
+            cvattn.create("mobileone", in_channels=c, out_channels=c, num_conv_branches=1),
+            _timm_mobileone(P, c, branches=1),
+        ),
+        text(
+            "Both: the MobileOne block, a depthwise 3x3 unit (3x3 and 1x1 depthwise convs with BN, identity BN, "
+            "ReLU) then a pointwise unit (1x1 conv with BN, identity BN, ReLU), k = 1 branch, no SE; timm builds "
+            "it from two MobileOneBlocks (group_size 1, then 1x1) as its MobileOne stages do. Left: timm adds "
+            "in place.",
+            "两者：MobileOne 块，先是深度 3x3 单元（3x3 与 1x1 深度卷积各接 BN、恒等 BN、ReLU），再是逐点单元（1x1 卷积接 "
+            "BN、恒等 BN、ReLU），k = 1 个分支，不带 SE；timm 与其 MobileOne 各 stage 一样由两个 MobileOneBlock（group_size "
+            "1，然后 1x1）组成。剩余差异：timm 的相加为原地运算。",
+        ),
+    ),
+    Pair(
+        "replknet",
+        "timm",
+        "timm.models.fastvit:ReparamLargeKernelConv",
+        lambda P, c, hw: (
+            cvattn.create("replknet", in_channels=c, out_channels=c, kernel_size=31, small_kernel=5),
+            P(c, c, kernel_size=31, stride=1, group_size=1, small_kernel=5, act_layer=None),
+        ),
+        text(
+            "Both: RepLKNet's re-parameterisable large-kernel conv, a depthwise 31x31 conv with BN plus a "
+            "depthwise 5x5 conv with BN, summed, no activation (FastViT's layer in timm, built without its SE and "
+            "activation, which are off by default).",
+            "两者：RepLKNet 的可重参数化大核卷积，31x31 深度卷积接 BN 加上 5x5 深度卷积接 BN，两者相加，不带激活（timm 中 "
+            "FastViT 的该层，不带其 SE 与激活，二者默认关闭）。",
+        ),
+    ),
+    Pair(
+        "repvit",
+        "timm",
+        "timm.models.repvit:RepViTBlock",
+        lambda P, c, hw: (
+            cvattn.create(
+                "repvit", in_channels=c, out_channels=c, kernel_size=3, use_se=True, zero_init=True
+            ),
+            P(c, mlp_ratio=2, kernel_size=3, use_se=True, act_layer=nn.GELU),
+        ),
+        text(
+            "Both: the stride-1 RepViT block, the token mixer BN(dw 3x3 conv-BN + dw 1x1 conv + x), SE with "
+            "C/4 rounded to 8, then the channel mixer 1x1 conv-BN to 2C, GELU, 1x1 conv-BN back with the last BN "
+            "weight at zero (ours zero_init=True, timm's bn_weight_init=0), on a residual.",
+            "两者：步长 1 的 RepViT 块，token 混合器为 BN(深度 3x3 卷积-BN + 深度 1x1 卷积 + x)，SE 瓶颈为 C/4 取整到 8，"
+            "之后通道混合器为 1x1 卷积-BN 到 2C、GELU、1x1 卷积-BN 回到 C，最后一个 BN 的权重初始为零（我们 zero_init=True，"
+            "timm 为 bn_weight_init=0），带残差。",
+        ),
+    ),
+    Pair(
+        "convnext",
+        "timm",
+        "timm.models.convnext:ConvNeXtBlock",
+        lambda P, c, hw: (
+            cvattn.create("convnext", channels=c, kernel_size=7, mlp_ratio=4.0, layer_scale_init_value=1e-6),
+            P(c, kernel_size=7, mlp_ratio=4, ls_init_value=1e-6, conv_mlp=False),
+        ),
+        text(
+            "Both: the ConvNeXt block, a depthwise 7x7 conv with bias, LayerNorm over channels (eps 1e-6) and "
+            "the inverted MLP C -> 4C -> C with GELU as Linear layers on channels-last tokens, layer scale "
+            "1e-6, residual (timm's conv_mlp=False path, as the official block).",
+            "两者：ConvNeXt 块，带偏置的 7x7 深度卷积，在通道上做 LayerNorm（eps 1e-6），倒置 MLP C -> 4C -> C（GELU）以 "
+            "Linear 层作用于通道在后的 token，layer scale 1e-6，残差（timm 的 conv_mlp=False 路径，与官方块一致）。",
+        ),
+    ),
+    Pair(
+        "res2net",
+        "timm",
+        "timm.models.res2net:Bottle2neck",
+        lambda P, c, hw: (
+            cvattn.create("res2net", in_channels=c, out_channels=c, base_width=26, scale=4),
+            P(c, c // 4, base_width=26, scale=4, norm_layer=nn.BatchNorm2d),
+        ),
+        text(
+            "Both: the Res2Net bottleneck with expansion 4 (planes C/4), base width 26 and scale 4: a 1x1 conv "
+            "to 4 x floor(26 C/256) channels, hierarchical 3x3 convs on three of the four splits (each adding the "
+            "previous split's output), the fourth passed through, a 1x1 conv back to C, BN and ReLU after each "
+            "conv, identity shortcut (timm's Bottle2neck has no default norm layer: built with BatchNorm2d).",
+            "两者：扩展倍数 4（planes 为 C/4）、基础宽度 26、scale 4 的 Res2Net 瓶颈块：1x1 卷积到 4 x floor(26 C/256) "
+            "通道，对四个分片中的三个做层级式 3x3 卷积（每个加上前一分片的输出），第四个直接通过，1x1 卷积回到 C，每个卷积后接 "
+            "BN 与 ReLU，恒等捷径（timm 的 Bottle2neck 没有默认归一化层：以 BatchNorm2d 构建）。",
+        ),
+    ),
+    Pair(
+        "starnet",
+        "timm",
+        "timm.models.starnet:Block",
+        lambda P, c, hw: (
+            cvattn.create("starnet", channels=c, mlp_ratio=3, kernel_size=7),
+            P(c, mlp_ratio=3),
+        ),
+        text(
+            "Both: the StarNet block, a depthwise 7x7 conv with BN, two 1x1 convs to 3C multiplied element-wise "
+            "(ReLU6 on one: the star operation), a 1x1 conv with BN back to C, a depthwise 7x7 conv, residual.",
+            "两者：StarNet 块，7x7 深度卷积接 BN，两个 1x1 卷积升到 3C 后逐元素相乘（其中一路接 ReLU6：星运算），1x1 卷积接 "
+            "BN 回到 C，再接 7x7 深度卷积，残差。",
+        ),
+    ),
+    Pair(
+        "mobilenetv2",
+        "timm",
+        "timm.models._efficientnet_blocks:InvertedResidual",
+        lambda P, c, hw: (
+            cvattn.create("mobilenetv2", in_channels=c, out_channels=c, expand_ratio=6.0, kernel_size=3),
+            P(c, c, dw_kernel_size=3, exp_ratio=6.0, act_layer=nn.ReLU6),
+        ),
+        text(
+            "Both: the MobileNetV2 inverted residual, a 1x1 conv to 6C with BN and ReLU6, a depthwise 3x3 conv "
+            "with BN and ReLU6, a linear 1x1 conv back to C with BN, identity shortcut, no SE (timm's default "
+            "activation is ReLU: set to ReLU6).",
+            "两者：MobileNetV2 倒残差块，1x1 卷积升到 6C 接 BN 与 ReLU6，3x3 深度卷积接 BN 与 ReLU6，线性 1x1 卷积回到 C "
+            "接 BN，恒等捷径，不带 SE（timm 默认激活为 ReLU：设为 ReLU6）。",
+        ),
+    ),
+    Pair(
+        "pconv",
+        "timm",
+        "timm.models.fasternet:Partial_conv3",
+        lambda P, c, hw: (cvattn.create("pconv", channels=c, n_div=4, kernel_size=3), P(c, 4, "split_cat")),
+        text(
+            "Both: FasterNet's partial convolution, a bias-free 3x3 conv on the first C/4 channels, the other "
+            "3C/4 passed through, split and concatenated (timm's 'split_cat' forward, the official training one).",
+            "两者：FasterNet 的部分卷积，对前 C/4 个通道做无偏置 3x3 卷积，其余 3C/4 个通道直接通过，先切分后拼接（timm 的 "
+            "'split_cat' 前向，即官方训练时所用）。",
+        ),
+    ),
+    Pair(
+        "pconv-block",
+        "timm",
+        "timm.models.fasternet:MLPBlock",
+        lambda P, c, hw: (
+            cvattn.create("pconv-block", channels=c, n_div=4, mlp_ratio=2.0, layer_scale_init_value=0.0),
+            P(c, 4, 2.0, 0.0, 0.0, norm_layer=nn.BatchNorm2d),
+        ),
+        text(
+            "Both: the FasterNet block, PConv (3x3 on C/4 channels, split and concatenated), 1x1 conv to 2C, BN, "
+            "ReLU, 1x1 conv back to C, no layer scale and no drop path, residual. Left: timm's ReLU is in place.",
+            "两者：FasterNet 块，PConv（对 C/4 个通道做 3x3 卷积，切分后拼接），1x1 卷积到 2C、BN、ReLU、1x1 卷积回到 C，"
+            "不带 layer scale 与 drop path，残差。剩余差异：timm 的 ReLU 为原地运算。",
+        ),
+    ),
+    Pair(
+        "spd-conv",
+        "timm",
+        "timm.layers:SpaceToDepth",
+        lambda P, c, hw: (
+            cvattn.create("spd-conv", in_channels=c, out_channels=c, kernel_size=3, scale=4),
+            nn.Sequential(P(block_size=4), _cls("timm.layers:ConvNormAct")(16 * c, c, 3, act_layer=nn.SiLU)),
+        ),
+        text(
+            "Both: space-to-depth with block 4 (C x H x W -> 16C x H/4 x W/4; timm's SpaceToDepth takes no other "
+            "block, the paper uses 2), then a non-strided 3x3 conv without bias to C, BN and SiLU; the peer is "
+            "timm's SpaceToDepth followed by its ConvNormAct, as TResNet's stem uses them. Left: the 16 phases "
+            "come in another order (SPD-Conv: the row offset varies fastest, timm: the column offset) and timm "
+            "rearranges by one permute and copy where ours concatenates 16 strided slices.",
+            "两者：块大小为 4 的 space-to-depth（C x H x W -> 16C x H/4 x W/4；timm 的 SpaceToDepth 只接受 4，论文用 2），"
+            "再接无步长、无偏置的 3x3 卷积到 C、BN 与 SiLU；对照实现为 timm 的 SpaceToDepth 接其 ConvNormAct，与 TResNet "
+            "的 stem 用法一致。剩余差异：16 个相位的顺序不同（SPD-Conv 行偏移变化最快，timm 为列偏移），且 timm 以一次 "
+            "permute 与复制完成重排，而我们拼接 16 个带步长的切片。",
+        ),
+        applies=_divisible(
+            4,
+            why=text(
+                "space-to-depth with block 4 needs H and W divisible by 4",
+                "块大小为 4 的 space-to-depth 需要 H 与 W 能被 4 整除",
+            ),
+        ),
+    ),
+    Pair(
+        "blurpool",
+        "timm",
+        "timm.layers:BlurPool2d",
+        lambda P, c, hw: (
+            cvattn.create("blurpool", channels=c, filter_size=3, stride=2, pad_type="reflect"),
+            P(c, filt_size=3, stride=2, pad_mode="reflect"),
+        ),
+        text(
+            "Both: a fixed 3x3 binomial filter ([1, 2, 1]^T [1, 2, 1] / 16) applied depthwise with stride 2 "
+            "after reflection padding of 1 (timm's default filter; ours and the official default to 4, whose "
+            "asymmetric padding timm cannot make).",
+            "两者：固定的 3x3 二项式滤波器（[1, 2, 1]^T [1, 2, 1] / 16），在反射填充 1 之后以步长 2 做深度卷积（timm 的默认"
+            "滤波器；我们与官方默认为 4，其不对称填充 timm 无法实现）。",
+        ),
+    ),
+    Pair(
+        "blurpool-max",
+        "timm",
+        "timm.layers:BlurPool2d",
+        lambda P, c, hw: (
+            cvattn.create("blurpool-max", channels=c, kernel_size=2, filter_size=3, stride=2),
+            nn.Sequential(nn.MaxPool2d(2, stride=1), P(c, filt_size=3, stride=2)),
+        ),
+        text(
+            "Both: MaxBlurPool, a dense 2x2 max-pool with stride 1, then the 3x3 binomial blur with stride 2 "
+            "after reflection padding; timm has no class for it and builds it from nn.MaxPool2d and BlurPool2d "
+            "where it anti-aliases a max-pool (its ResNet), as the peer here does.",
+            "两者：MaxBlurPool，步长 1 的稠密 2x2 最大池化，之后在反射填充后以步长 2 做 3x3 二项式模糊；timm 没有对应的类，"
+            "在需要抗混叠最大池化的地方（其 ResNet）用 nn.MaxPool2d 与 BlurPool2d 组合而成，这里的对照实现也是如此。",
+        ),
+    ),
+    Pair(
+        "involution",
+        "fightingcv",
+        "fightingcv_attention.conv.Involution:Involution",
+        lambda P, c, hw: (
+            cvattn.create("involution", channels=c, kernel_size=7, reduction=4, group_channels=16),
+            P(kernel_size=7, in_channel=c, group=c // 16, ratio=4),
+        ),
+        text(
+            "Both: 7x7 involution with C/16 groups (16 channels a group, as the official code), the kernel "
+            "generated per position by a 1x1 conv to C/4 with BN and ReLU and a 1x1 conv to G * 49, applied to "
+            "the unfolded 7x7 neighbourhoods. Left: the peer's reducing 1x1 conv has a bias (before a BN).",
+            "两者：7x7 的 involution，分 C/16 组（与官方代码一样每组 16 个通道），每个位置的卷积核由 1x1 卷积降到 C/4 "
+            "（接 BN 与 ReLU）再由 1x1 卷积升到 G * 49 生成，作用于展开的 7x7 邻域。剩余差异：对照实现降维的 1x1 卷积带偏置"
+            "（其后还有 BN）。",
+        ),
+    ),
+    Pair(
+        "csra",
+        "fightingcv",
+        FCV + "ResidualAttention:ResidualAttention",
+        lambda P, c, hw: (
+            cvattn.create("csra", channels=c, num_classes=20, lam=0.2, temperatures=(math.inf,)),
+            P(channel=c, num_class=20, la=0.2),
+        ),
+        text(
+            "Both: class-specific residual attention with one max-pooling head (T = infinity; ours built with "
+            "temperatures=(inf,), since its one-head default is the paper's T = 1 softmax head, which the peer "
+            "does not have) on 20 classes (PASCAL VOC) and lambda 0.2 (the peer's): per-class scores by a "
+            "bias-free 1x1 conv, mean over the map plus lambda times the maximum; the output is (N, classes). "
+            "Left: ours divides the class weights by their norm first (the official code), the peer does not.",
+            "两者：类别特定残差注意力，单个最大池化头（T = 无穷大；我们的模块以 temperatures=(inf,) 构建，因为其单头默认是"
+            "论文中 T = 1 的 softmax 头，对照实现没有该头），20 个类别（PASCAL VOC），lambda 0.2（对照实现的取值）：由无偏置的 "
+            "1x1 卷积给出每类得分，全图平均加上 lambda 倍的最大值；输出为 (N, 类别数)。剩余差异：我们先把类别权重除以其范数"
+            "（与官方代码一致），对照实现不做。",
+        ),
+    ),
+    Pair(
+        "abd-net-pam",
+        "fightingcv",
+        FCV + "DANet:PositionAttentionModule",
+        _as_danet("abd-net-pam", "danet-pam", reduction=8),
+        text(
+            "ABD-Net's PAM is DANet's (the official file is DANet's da_att.py): the peer is aligned as for "
+            "danet-pam (its KxK conv removed, attention rebuilt with d_k = C/8, d_v = C, no output projection, no "
+            "dropout). Left: the peer scales the logits by 1/sqrt(d_k) and has no gamma-weighted residual.",
+            "ABD-Net 的 PAM 即 DANet 的 PAM（官方文件就是 DANet 的 da_att.py）：对照实现按 danet-pam 的方式对齐（去掉 KxK "
+            "卷积，注意力重建为 d_k = C/8、d_v = C，无输出投影，无 dropout）。剩余差异：对照实现把 logits 乘以 1/sqrt(d_k)，"
+            "也没有乘 gamma 的残差。",
+        ),
+    ),
+    Pair(
+        "abd-net-cam",
+        "fightingcv",
+        FCV + "DANet:ChannelAttentionModule",
+        _as_danet("abd-net-cam", "danet-cam"),
+        text(
+            "ABD-Net's CAM is DANet's: the peer is aligned as for danet-cam (its KxK conv, HW x HW output linear "
+            "and dropout removed). Left: the peer scales the energy by 1/sqrt(HW) where ABD-Net takes max - "
+            "energy, and has no residual.",
+            "ABD-Net 的 CAM 即 DANet 的 CAM：对照实现按 danet-cam 的方式对齐（去掉 KxK 卷积、HW x HW 的输出线性层与 "
+            "dropout）。剩余差异：对照实现把能量乘以 1/sqrt(HW)，而 ABD-Net 取 max - energy，且对照实现没有残差。",
+        ),
+    ),
 ]
 
 
@@ -1711,9 +2043,10 @@ NOT_COUNTERPARTS: list[dict[str, Any]] = [
         "fightingcv",
         FCV + "ResidualAttention:ResidualAttention",
         "Class-specific residual attention (CSRA, ICCV 2021) for multi-label classification, not the attention "
-        "module of the Residual Attention Network (CVPR 2017) that cvattn implements.",
+        "module of the Residual Attention Network (CVPR 2017) that cvattn implements; it is compared with "
+        "cvattn's csra instead.",
         "这是用于多标签分类的类别特定残差注意力（CSRA，ICCV 2021），不是 cvattn 实现的残差注意力网络（CVPR 2017）中的"
-        "注意力模块。",
+        "注意力模块；改为与 cvattn 的 csra 比较。",
     ),
     _not(
         "axial-deeplab",
@@ -1762,13 +2095,116 @@ NOT_COUNTERPARTS: list[dict[str, Any]] = [
         "做注意力的接口；无法对齐，因此不计时（crossformer-lda 同理）。",
     ),
     _not(
+        "mobileone",
+        "fightingcv",
+        "fightingcv_attention.rep.mobileone",
+        "The package's rep/mobileone.py is an empty file: there is no MobileOne class to time; timm's "
+        "MobileOneBlock is compared instead (mobileone and mobileone-conv).",
+        "该包的 rep/mobileone.py 是空文件：没有可计时的 MobileOne 类；改为与 timm 的 MobileOneBlock 比较（mobileone 与 "
+        "mobileone-conv）。",
+    ),
+    _not(
+        "dbb",
+        "fightingcv",
+        "fightingcv_attention.rep.ddb:transVI_conv_scale",
+        "rep/ddb.py holds only kernel transforms of the DBB paper (conv-BN folding, branch addition, sequential "
+        "1x1-KxK merging, concatenation, average pooling as a conv, multi-scale padding) as functions and a "
+        "demo; there is no Diverse Branch Block module (and timm has none).",
+        "rep/ddb.py 只以函数形式提供 DBB 论文中的卷积核变换（卷积-BN 折叠、分支相加、1x1-KxK 串联合并、拼接、平均池化转"
+        "卷积、多尺度填充）及一个演示；没有 Diverse Branch Block 模块（timm 也没有）。",
+    ),
+    _not(
+        "mobilenetv2",
+        "fightingcv",
+        "fightingcv_attention.conv.MBConv:MBConvBlock",
+        "EfficientNet's MBConv: an SE (ratio 0.25) and Swish are fixed in its forward, with TF 'same' padding "
+        "sized for a fixed image; the MobileNetV2 inverted residual has neither SE nor Swish (ReLU6). timm's "
+        "InvertedResidual is compared instead.",
+        "这是 EfficientNet 的 MBConv：其前向中固定带 SE（比例 0.25）与 Swish，并使用按固定图像尺寸计算的 TF 'same' "
+        "填充；MobileNetV2 的倒残差块既无 SE 也无 Swish（用 ReLU6）。改为与 timm 的 InvertedResidual 比较。",
+    ),
+    _not(
+        "dsconv",
+        "fightingcv",
+        "fightingcv_attention.conv.DepthwiseSeparableConvolution:DepthwiseSeparableConvolution",
+        "A depthwise separable convolution (compared with cvattn's mobilenet), not Dynamic Snake Convolution of "
+        "the same abbreviation; the same holds for timm's efficientvit_mit DSConv. Neither library has a snake "
+        "(deformable, curvilinear) convolution.",
+        "这是深度可分离卷积（已与 cvattn 的 mobilenet 比较），不是缩写相同的动态蛇形卷积；timm 的 efficientvit_mit "
+        "DSConv 也是如此。两个库都没有蛇形（可变形、沿曲线）卷积。",
+    ),
+    _not(
+        "odconv",
+        "fightingcv",
+        "fightingcv_attention.conv.DynamicConv:DynamicConv",
+        "Dynamic convolution with attention over the kernel axis only (a softmax over K kernels; compared with "
+        "cvattn's dynamic-conv), where ODConv also attends over the spatial, input-channel and output-channel "
+        "axes of each kernel; KernelWarehouse, WeightNet and DRConv are other computations again. timm's "
+        "CondConv2d is CondConv (compared with cvattn's condconv).",
+        "这是只在卷积核维度上做注意力的动态卷积（在 K 个卷积核之间 softmax；已与 cvattn 的 dynamic-conv 比较），而 "
+        "ODConv 还在每个卷积核的空间、输入通道与输出通道维度上做注意力；KernelWarehouse、WeightNet 与 DRConv 又是"
+        "另外的计算。timm 的 CondConv2d 是 CondConv（已与 cvattn 的 condconv 比较）。",
+    ),
+    _not(
+        "restormer-mdta",
+        "timm",
+        "timm.models.xcit:XCA",
+        "XCiT's cross-covariance attention is transposed (channel) attention like MDTA, but its queries, keys "
+        "and values come from one Linear on tokens, where MDTA's come from a 1x1 conv followed by a 3x3 "
+        "depthwise conv on the map (the local context MDTA adds), and the output projection differs likewise: "
+        "no configuration of XCA computes MDTA.",
+        "XCiT 的交叉协方差注意力与 MDTA 一样是转置（通道）注意力，但其查询、键、值由 token 上的一个 Linear 得到，而 MDTA "
+        "的由 1x1 卷积再接特征图上的 3x3 深度卷积得到（即 MDTA 引入的局部上下文），输出投影也同样不同：XCA 的任何配置都"
+        "算不出 MDTA。",
+    ),
+    _not(
+        "replknet-block",
+        "timm",
+        "timm.models.fastvit:RepMixerBlock",
+        "FastViT's RepMixer block mixes tokens with a re-parameterised depthwise 3x3 (x + BN(dw(x)) - BN(x)) and "
+        "a ConvFFN; RepLKNet's block is BN, 1x1 conv, the 31x31 large-kernel conv, 1x1 conv on a residual. Only "
+        "the large-kernel conv itself has a timm counterpart (ReparamLargeKernelConv, compared with replknet).",
+        "FastViT 的 RepMixer 块以可重参数化的 3x3 深度卷积（x + BN(dw(x)) - BN(x)）与 ConvFFN 混合 token；RepLKNet "
+        "的块是 BN、1x1 卷积、31x31 大核卷积、1x1 卷积加残差。只有大核卷积本身在 timm 中有对应（ReparamLargeKernelConv，"
+        "已与 replknet 比较）。",
+    ),
+    _not(
+        None,
+        "timm",
+        "timm.models.vision_transformer:Attention",
+        "No timm or fightingcv-attention class implements the video modules (tsm, tin, tam, jstpn, timesformer, "
+        "vivit, vivit-dot-product, video-swin, video-swin-shifted, motionformer, xvit): both are image "
+        "libraries, whose attentions (ViT's Attention, Swin's 2-D WindowAttention) mix the tokens of one image; "
+        "these modules shift, interlace or attend across the frames of a clip (N, C, T, H, W) (jstpn pools a "
+        "probe and a gallery sequence), which is not a single (N, C, H, W) map, so they are not timed.",
+        "timm 与 fightingcv-attention 中都没有实现视频模块（tsm、tin、tam、jstpn、timesformer、vivit、vivit-dot-product、"
+        "video-swin、video-swin-shifted、motionformer、xvit）的类：两者都是图像库，其注意力（ViT 的 Attention、Swin 的"
+        "二维 WindowAttention）只在一张图像的 token 之间混合；这些模块在片段 (N, C, T, H, W) 的各帧之间平移、交错或做注意力"
+        "（jstpn 对查询序列与图库序列做池化），输入不是单张 (N, C, H, W) 特征图，因此不计时。",
+    ),
+    _not(
+        None,
+        "fightingcv",
+        "fightingcv_attention",
+        "Neither timm 1.0.31 nor fightingcv-attention has a class for these image modules, so they are not "
+        "timed: octconv (and its first and last layers), scconv (and its SRU and CRU), emo, weightnet (and "
+        "weightnet-dw), kernelwarehouse, ddf (and ddf-up), drconv, sac, dynamic-relu (and dynamic-relu-a), "
+        "carafe, dysample, restormer-gdfn, nafnet (and its SCA and SimpleGate), mhn; seam and show-attend-tell "
+        "also take a second input (class maps, a decoder state) beside the map, and dynamic-head takes a "
+        "feature pyramid.",
+        "timm 1.0.31 与 fightingcv-attention 中都没有这些图像模块的对应类，因此不计时：octconv（及其首层与末层）、scconv"
+        "（及其 SRU 与 CRU）、emo、weightnet（及 weightnet-dw）、kernelwarehouse、ddf（及 ddf-up）、drconv、sac、"
+        "dynamic-relu（及 dynamic-relu-a）、carafe、dysample、restormer-gdfn、nafnet（及其 SCA 与 SimpleGate）、mhn；seam 与 show-attend-tell 除特征图外还需要第二个输入（类别图、解码器"
+        "状态），dynamic-head 的输入是特征金字塔。",
+    ),
+    _not(
         None,
         "fightingcv",
         FCV + "AFT:AFT_FULL",
-        "No cvattn module implements this mechanism (AFT, MUSE, UFO, S2-MLP, MOA, CoAtNet, Involution, RepMLP, "
-        "ResMLP, sMLP, RepVGG, MobileOne, DDB, simplified self-attention: none is in the registry).",
-        "cvattn 中没有实现该机制的模块（AFT、MUSE、UFO、S2-MLP、MOA、CoAtNet、Involution、RepMLP、ResMLP、sMLP、"
-        "RepVGG、MobileOne、DDB、简化自注意力均不在注册表中）。",
+        "No cvattn module implements this mechanism (AFT, MUSE, UFO, S2-MLP, MOA, CoAtNet, RepMLP, ResMLP, sMLP, "
+        "simplified self-attention: none is in the registry).",
+        "cvattn 中没有实现该机制的模块（AFT、MUSE、UFO、S2-MLP、MOA、CoAtNet、RepMLP、ResMLP、sMLP、简化自注意力均不在"
+        "注册表中）。",
     ),
     _not(
         None,
