@@ -88,9 +88,19 @@ class SPDConv(nn.Module):
         h, w = x.shape[-2:]
         if not isinstance(x, fx.Proxy) and (h % s or w % s):
             raise ValueError(f"expected H and W divisible by scale={s}, got {tuple(x.shape)}")
-        return torch.cat(
-            [x[..., i::s, j::s] for j in range(s) for i in range(s)], dim=1
-        )  # f_{i,j}, i fastest
+        n, c = x.shape[:2]
+        z = x.reshape(n, c, h // s, s, w // s, s)  # (N, C, H/s, i, W/s, j), a view
+        if (
+            not isinstance(x, fx.Proxy)
+            and not x.is_contiguous()
+            and x.is_contiguous(memory_format=torch.channels_last)
+        ):
+            # (N, H/s, W/s, j, i, C): one copy, handed on channels_last as it came
+            z = z.permute(0, 2, 4, 5, 3, 1).reshape(n, h // s, w // s, s * s * c)
+            return z.permute(0, 3, 1, 2)
+        return z.permute(0, 5, 3, 1, 2, 4).reshape(
+            n, s * s * c, h // s, w // s
+        )  # f_{i,j}, i fastest: one copy
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels)
