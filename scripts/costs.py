@@ -321,16 +321,21 @@ def _batch_norm_eval_flops(x, weight, bias, *rest, out_val=None, **kwargs) -> in
     return (2 + (weight is not None) + (bias is not None)) * x.numel()
 
 
-def _pair(value: Any) -> tuple[int, int]:
+def _dims(value, nd: int) -> list[int]:
+    """An ``int[nd]`` argument as ``nd`` ints (torch lets one value stand for all dimensions)."""
     value = list(value) if isinstance(value, list | tuple) else [value]
-    return (int(value[0]), int(value[-1]))
+    return [int(v) for v in value] * nd if len(value) == 1 else [int(v) for v in value]
 
 
-@_raw
-def _pool_flops(x, kernel_size, *rest, out_val=None, **kwargs) -> int:
-    """Average and max pooling: 1 per element of every window (output elements x kernel area)."""
-    kh, kw = _pair(kernel_size)
-    return _numel(out_val) * kh * kw
+def _pool_flops(nd: int):
+    """Average and max pooling over ``nd`` dimensions: 1 per element of every window (output elements x
+    kernel volume)."""
+
+    @_raw
+    def flops(x, kernel_size, *rest, out_val=None, **kwargs) -> int:
+        return _numel(out_val) * math.prod(_dims(kernel_size, nd))
+
+    return flops
 
 
 def _adaptive_window_total(size_in: int, size_out: int) -> int:
@@ -339,12 +344,17 @@ def _adaptive_window_total(size_in: int, size_out: int) -> int:
     return sum(-(-(i + 1) * size_in // size_out) - (i * size_in // size_out) for i in range(size_out))
 
 
-@_raw
-def _adaptive_pool_flops(x, output_size, *rest, out_val=None, **kwargs) -> int:
-    """Adaptive average and max pooling: 1 per element of every window (exactly, windows may overlap)."""
-    oh, ow = _pair(output_size)
-    lead = x.numel() // (x.shape[-2] * x.shape[-1])
-    return lead * _adaptive_window_total(x.shape[-2], oh) * _adaptive_window_total(x.shape[-1], ow)
+def _adaptive_pool_flops(nd: int):
+    """Adaptive average and max pooling over the last ``nd`` dimensions: 1 per element of every window
+    (exactly, windows may overlap)."""
+
+    @_raw
+    def flops(x, output_size, *rest, out_val=None, **kwargs) -> int:
+        sizes, outs = list(x.shape[-nd:]), _dims(output_size, nd)
+        lead = x.numel() // math.prod(sizes)
+        return lead * math.prod(_adaptive_window_total(i, o) for i, o in zip(sizes, outs, strict=True))
+
+    return flops
 
 
 def _interpolation_flops(taps: int):
@@ -478,10 +488,20 @@ def _elementwise_formulas() -> dict[Any, Any]:
     for op in _packets(["native_batch_norm", "_native_batch_norm_legit"]):
         table[op] = _batch_norm_flops
     table[_aten._native_batch_norm_legit_no_training] = _batch_norm_eval_flops
-    for op in _packets(["avg_pool1d", "avg_pool2d", "max_pool2d_with_indices", "max_pool1d_with_indices"]):
-        table[op] = _pool_flops
-    for op in _packets(["_adaptive_avg_pool2d", "adaptive_max_pool2d"]):
-        table[op] = _adaptive_pool_flops
+    for nd, names in (
+        (1, ["avg_pool1d", "max_pool1d_with_indices"]),
+        (2, ["avg_pool2d", "max_pool2d_with_indices"]),
+        (3, ["avg_pool3d", "max_pool3d_with_indices"]),
+    ):
+        for op in _packets(names):
+            table[op] = _pool_flops(nd)
+    for nd, names in (
+        (1, ["adaptive_max_pool1d"]),
+        (2, ["_adaptive_avg_pool2d", "adaptive_max_pool2d"]),
+        (3, ["_adaptive_avg_pool3d", "adaptive_max_pool3d"]),
+    ):
+        for op in _packets(names):
+            table[op] = _adaptive_pool_flops(nd)
     table[_aten.upsample_linear1d] = _interpolation_flops(2)
     table[_aten.upsample_bilinear2d] = _interpolation_flops(4)
     table[_aten.upsample_bicubic2d] = _interpolation_flops(16)

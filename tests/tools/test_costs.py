@@ -121,6 +121,27 @@ def test_adaptive_pooling_counts_its_overlapping_windows_exactly():
     assert counts.flops == 0
 
 
+def test_pooling_of_every_dimensionality_counts_its_windows():
+    """1-, 2- and 3-D pooling (clips are pooled over time too): output elements x window volume."""
+    clip = torch.randn(2, 3, 4, 6, 8)
+    cases = [
+        (nn.MaxPool1d(3), torch.randn(2, 3, 10), 2 * 3 * 3 * 3),  # 3 windows of 3 (a 1-D window is not 3x3)
+        (nn.AvgPool2d(2), torch.randn(2, 3, 6, 8), 2 * 3 * 3 * 4 * 4),
+        (nn.MaxPool3d(2), clip, 2 * 3 * (2 * 3 * 4) * 8),
+        (nn.AvgPool3d((1, 2, 2)), clip, 2 * 3 * (4 * 3 * 4) * 4),
+        (
+            nn.AdaptiveMaxPool3d((1, 2, 2)),
+            clip,
+            2 * 3 * 4 * 6 * 8,
+        ),  # windows tile the input: each element once
+        (nn.AdaptiveAvgPool3d(1), clip, 2 * 3 * 4 * 6 * 8),
+    ]
+    for module, x, want in cases:
+        counts = costs.count_ops(module, (x,))
+        assert counts.elementwise_flops == want, module
+        assert counts.flops == 0 and not counts.uncounted, module
+
+
 def test_fused_attention_counts_its_products_and_its_softmax():
     class Sdpa(nn.Module):
         def forward(self, q):
