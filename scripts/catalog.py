@@ -54,7 +54,7 @@ Url = Annotated[
 Text = Annotated[str, AfterValidator(_strip_nonempty), Field(min_length=1)]
 
 # Superscripts a title may hold as characters (A²-Nets, BA²M); BibTeX gets them back as $^{2}$.
-SUPERSCRIPTS = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ"))
+SUPERSCRIPTS = dict(zip("0123456789+-=()ni", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱ", strict=True))
 
 
 def _check_title(value: str) -> str:

@@ -126,7 +126,9 @@ def _reason(exc: BaseException) -> str:
     return f"{kind}: {' | '.join(head[:6])}{where}"
 
 
-def _diff(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], what: str, tol: dict[str, float]) -> tuple[float, list[str]]:
+def _diff(
+    a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], what: str, tol: dict[str, float]
+) -> tuple[float, list[str]]:
     problems: list[str] = []
     worst = 0.0
     if len(a) != len(b):
@@ -138,7 +140,9 @@ def _diff(a: Sequence[torch.Tensor], b: Sequence[torch.Tensor], what: str, tol: 
                 problems.append(f"{name}: present in one run only")
             continue
         if x.shape != y.shape or x.dtype != y.dtype:
-            problems.append(f"{name}: {tuple(x.shape)} {x.dtype} eagerly, {tuple(y.shape)} {y.dtype} compiled")
+            problems.append(
+                f"{name}: {tuple(x.shape)} {x.dtype} eagerly, {tuple(y.shape)} {y.dtype} compiled"
+            )
             continue
         if not x.is_floating_point() and not x.is_complex():
             if not torch.equal(x, y):
@@ -171,7 +175,9 @@ def _run_pair(
         eager = cvattn.create(module_id, **(config or {}))
         twin = copy.deepcopy(eager)
         compiled = compile_fn(twin)
-        inputs = _as_tuple(cvattn.example_input(module_id, batch=batch, generator=torch.Generator().manual_seed(0)))
+        inputs = _as_tuple(
+            cvattn.example_input(module_id, batch=batch, generator=torch.Generator().manual_seed(0))
+        )
     except Exception as exc:  # a module that cannot even be built is reported, not raised
         result.ok, result.stage, result.error = False, "build", f"{type(exc).__name__}: {exc}"
         result.seconds = time.perf_counter() - start
@@ -258,7 +264,9 @@ def inductor_check(
     module_id: str, *, batch: int = 2, modes: Sequence[str] = MODES, config: dict[str, Any] | None = None
 ) -> CheckResult:
     """Like :func:`dynamo_check`, compiled end to end by :func:`compile_module` (inductor, generated C++)."""
-    return _run_pair(module_id, compile_module, batch=batch, tol=INDUCTOR_TOLERANCE, modes=modes, config=config)
+    return _run_pair(
+        module_id, compile_module, batch=batch, tol=INDUCTOR_TOLERANCE, modes=modes, config=config
+    )
 
 
 # --------------------------------------------------------------------------------- command line

@@ -223,7 +223,12 @@ def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 7
                 left = mx + (radius if dx > 0 else -radius - w if dx < 0 else -w / 2)
                 bottom = my + dy * h / 1.2 * (1 + radius / 20) - (h / 2 if dx == 0 and dy < 0 else 0)
                 candidate = (left, bottom, left + w, bottom + h)
-                inside = frame.x0 <= left and left + w <= frame.x1 and frame.y0 <= bottom and bottom + h <= frame.y1
+                inside = (
+                    frame.x0 <= left
+                    and left + w <= frame.x1
+                    and frame.y0 <= bottom
+                    and bottom + h <= frame.y1
+                )
                 if inside and not any(_overlap(candidate, t) for t in taken):
                     chosen = candidate
                     break
@@ -241,14 +246,18 @@ def place_labels(ax, points: list[tuple[float, float, str]], fontsize: float = 7
             fontsize=fontsize,
             xytext=(offset[0] * 72 / fig.dpi, offset[1] * 72 / fig.dpi),
             textcoords="offset points",
-            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#888888", "shrinkA": 0, "shrinkB": 2} if far else None,
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#888888", "shrinkA": 0, "shrinkB": 2}
+            if far
+            else None,
         )
         taken.append(chosen)
         texts.append(text)
     return texts
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float = 1.5) -> bool:
+def _overlap(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float], gap: float = 1.5
+) -> bool:
     """Whether two boxes overlap or come closer than ``gap`` pixels."""
     return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
@@ -309,13 +318,18 @@ def plot_groups(groups: dict[str, list[tuple[float, float, str]]], lang: str = "
         ordered = sorted(groups.items())
         widths = [1.0 if len(points) < 20 else 2.2 for _, points in ordered]  # crowded panels get room
         fig, axes = plt.subplots(
-            1, len(ordered), figsize=(6.0 * sum(widths), 4.6 if max(map(len, groups.values())) < 20 else 9.0),
-            squeeze=False, gridspec_kw={"width_ratios": widths},
+            1,
+            len(ordered),
+            figsize=(6.0 * sum(widths), 4.6 if max(map(len, groups.values())) < 20 else 9.0),
+            squeeze=False,
+            gridspec_kw={"width_ratios": widths},
         )
         for ax, (key, points) in zip(axes[0], ordered, strict=True):
             _, title, unit = key.split("|")
             if points:
-                ax.scatter([x for x, _, _ in points], [y for _, y, _ in points], s=14, color="#3f51b5", zorder=3)
+                ax.scatter(
+                    [x for x, _, _ in points], [y for _, y, _ in points], s=14, color="#3f51b5", zorder=3
+                )
                 xs, ys = [x for x, _, _ in points], [y for _, y, _ in points]
                 if min(xs) > 0 and max(xs) / min(xs) > 20:  # costs over orders of magnitude: a log axis
                     ax.set_xscale("log")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import json
 import re
-import tomllib
 from collections import Counter
 from urllib.parse import quote, urlsplit
 
 import bibtexparser
+import tomllib
 from bibtexparser import model as bib
 
 from .catalog import ROOT, SUPERSCRIPTS, Catalog, Paper
@@ -66,10 +66,10 @@ LABELS = {
             "`pip install dist/cvattn-{version}-py3-none-any.whl`."
         ),
         "constructor": "Constructor",
-        "registry_config": "`cvattn.create(\"{id}\")` builds it with {config}; any argument can be overridden.",
-        "registry_plain": "`cvattn.create(\"{id}\")` builds it with the defaults above; any argument can be overridden.",
+        "registry_config": '`cvattn.create("{id}")` builds it with {config}; any argument can be overridden.',
+        "registry_plain": '`cvattn.create("{id}")` builds it with the defaults above; any argument can be overridden.',
         "source_file": "Source",
-        "same_api": "The same class as `{first}` above, built by `cvattn.create(\"{id}\")` with {config}.",
+        "same_api": 'The same class as `{first}` above, built by `cvattn.create("{id}")` with {config}.',
         "api": "API",
         "module_section": "Module",
         "no_module": "This entry has no module: it is a survey, an analysis or a backbone cited for context.",
@@ -162,10 +162,10 @@ LABELS = {
             "`pip wheel --no-deps -w dist .` 构建 wheel，再执行 `pip install dist/cvattn-{version}-py3-none-any.whl`。"
         ),
         "constructor": "构造函数",
-        "registry_config": "`cvattn.create(\"{id}\")` 以 {config} 构建该模块，所有参数都可以另行指定。",
-        "registry_plain": "`cvattn.create(\"{id}\")` 使用上面的默认参数构建该模块，所有参数都可以另行指定。",
+        "registry_config": '`cvattn.create("{id}")` 以 {config} 构建该模块，所有参数都可以另行指定。',
+        "registry_plain": '`cvattn.create("{id}")` 使用上面的默认参数构建该模块，所有参数都可以另行指定。',
         "source_file": "源代码",
-        "same_api": "与上文 `{first}` 是同一个类，`cvattn.create(\"{id}\")` 以 {config} 构建。",
+        "same_api": '与上文 `{first}` 是同一个类，`cvattn.create("{id}")` 以 {config} 构建。',
         "api": "API 文档",
         "module_section": "模块实现",
         "no_module": "该条目没有对应模块：它是一篇综述、分析论文，或作为背景引用的骨干网络。",
@@ -299,7 +299,7 @@ def blog_labels(paper: Paper, lang: str) -> list[str]:
 
 def _blog_cell(paper: Paper, lang: str = "en") -> str:
     labels = blog_labels(paper, lang)
-    return "<br>".join(link(label, b.url) for label, b in zip(labels, paper.links.blogs)) or "—"
+    return "<br>".join(link(label, b.url) for label, b in zip(labels, paper.links.blogs, strict=True)) or "—"
 
 
 def _venue(catalog: Catalog, paper: Paper) -> str:
@@ -462,7 +462,9 @@ _SUPERSCRIPT_RUN = re.compile(f"[{''.join(_FROM_SUPERSCRIPT)}]+")
 def bib_title(title: str) -> str:
     """The title in BibTeX's (LaTeX's) form: superscript characters become math superscripts, as the paper's
     own LaTeX writes them (A²-Nets -> A$^{2}$-Nets)."""
-    return _SUPERSCRIPT_RUN.sub(lambda m: "$^{" + "".join(_FROM_SUPERSCRIPT[c] for c in m.group()) + "}$", title)
+    return _SUPERSCRIPT_RUN.sub(
+        lambda m: "$^{" + "".join(_FROM_SUPERSCRIPT[c] for c in m.group()) + "}$", title
+    )
 
 
 def bib_entry(catalog: Catalog, paper: Paper, key: str) -> bib.Entry:
@@ -640,7 +642,9 @@ def module_section(
         first = documented.setdefault(api_paths[module_id], module_id)
         if first != module_id:  # variants of one class (non-local's four modes): its API block once a page
             config = _config_text(info.config) if info is not None else "its registered defaults"
-            out.append(f"**{L['api']}**\n\n{L['same_api'].format(first=first, id=module_id, config=config)}\n\n")
+            out.append(
+                f"**{L['api']}**\n\n{L['same_api'].format(first=first, id=module_id, config=config)}\n\n"
+            )
         else:
             out.append(
                 f"**{L['api']}**\n\n::: {api_paths[module_id]}\n    options:\n      heading_level: 4\n"
@@ -742,10 +746,12 @@ def page_paper(
         f"- {L['official_code']}{COLON[lang]}{link(text(paper.links.code), paper.links.code) if paper.links.code else L['none']}\n"
     )
     for impl in paper.links.implementations:
-        out.append(f"- {L['implementations']}{COLON[lang]}{link(text(impl.url), impl.url)} ({text(impl.note)})\n")
+        out.append(
+            f"- {L['implementations']}{COLON[lang]}{link(text(impl.url), impl.url)} ({text(impl.note)})\n"
+        )
     if paper.links.blogs:
         out.append(f"\n### {L['blogs']}\n\n")
-        for label, b in zip(blog_labels(paper, lang), paper.links.blogs):
+        for label, b in zip(blog_labels(paper, lang), paper.links.blogs, strict=True):
             site, post_lang = BLOG_SITE_NAMES[lang][b.site], LANG_NAMES[lang][b.lang]
             where = f" ({site}, {post_lang})" if lang == "en" else f"（{site}，{post_lang}）"
             # an untitled post's label already names its site and language

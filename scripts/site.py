@@ -58,7 +58,11 @@ def module_plots(module_ids: list[str], costs: dict) -> dict[str, tuple]:
         for module_id in module_ids:
             scaling = costs["modules"].get(module_id, {}).get("scaling")
             if scaling and scaling.get("resolutions"):
-                plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = ("plot_scaling", scaling, lang)
+                plots[f"{render.GENERATED_DIR}/scaling/{module_id}{sfx}.svg"] = (
+                    "plot_scaling",
+                    scaling,
+                    lang,
+                )
         plots[f"{render.GENERATED_DIR}/modules-cost{sfx}.svg"] = ("plot_comparison", costs, module_ids, lang)
     return plots
 

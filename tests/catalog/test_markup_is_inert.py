@@ -28,7 +28,10 @@ def hostile_catalog(tmp_path):
         .replace("  en: Two sentences. Really.", f'  en: "{HOSTILE["summary_en"]}"')
     )
     catalog, problems = load(
-        make_catalog(tmp_path, {"good.yaml": text}), modules=["se"], fixtures={"se"}, today=datetime.date(2026, 1, 1)
+        make_catalog(tmp_path, {"good.yaml": text}),
+        modules=["se"],
+        fixtures={"se"},
+        today=datetime.date(2026, 1, 1),
     )
     assert problems == []
     return catalog

@@ -6,7 +6,9 @@ import cvattn
 
 def test_parameter_count_closed_form():
     for c, m, k, hidden in [(64, 8, 7, None), (32, 4, 3, 5)]:
-        mod = cvattn.create("local-relation", channels=c, channels_per_group=m, kernel_size=k, geometry_hidden=hidden)
+        mod = cvattn.create(
+            "local-relation", channels=c, channels_per_group=m, kernel_size=k, geometry_hidden=hidden
+        )
         g = c // m
         h = hidden if hidden is not None else max(1, g // 2)
         assert sum(p.numel() for p in mod.parameters()) == 2 * c * g + (2 * h + h) + (h * g + g)
@@ -29,7 +31,9 @@ def _reference(mod, x):
                     if not (0 <= a < height and 0 <= b < width):
                         continue
                     offset = torch.tensor([a - i, b - j], dtype=x.dtype)
-                    prior = l2.weight[:, :, 0, 0] @ torch.relu(l1.weight[:, :, 0, 0] @ offset + l1.bias) + l2.bias
+                    prior = (
+                        l2.weight[:, :, 0, 0] @ torch.relu(l1.weight[:, :, 0, 0] @ offset + l1.bias) + l2.bias
+                    )
                     qv, kv = q[:, :, i, j], key[:, :, a, b]
                     phi = {
                         "multiply": qv * kv,

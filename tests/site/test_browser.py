@@ -133,7 +133,9 @@ def test_table_pages_use_the_width_and_scroll_visibly(browser, url, lang, path):
         pg = context.new_page()
         pg.goto(url + lang + path)
         pg.wait_for_selector("article table")
-        assert pg.locator(".md-sidebar--secondary").is_hidden(), "table pages have no table-of-contents column"
+        assert pg.locator(".md-sidebar--secondary").is_hidden(), (
+            "table pages have no table-of-contents column"
+        )
         box = pg.evaluate(
             """() => { const wrap = document.querySelector('article .md-typeset__scrollwrap');
                        const table = wrap.querySelector('table');
@@ -231,7 +233,9 @@ def test_home_language_switch_works_under_a_sub_path(page, url):
     page.wait_for_url(url)
     for path in ("", "zh/", "catalog/all/", "zh/catalog/papers/se/"):
         page.goto(url + path)
-        hrefs = page.locator("a.md-select__link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        hrefs = page.locator("a.md-select__link").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))"
+        )
         assert len(hrefs) == 2 and not any(h.startswith("/") for h in hrefs), (path, hrefs)
 
 
@@ -262,7 +266,10 @@ def test_root_404_page_is_english_with_a_chinese_line(page, url):
 
 @pytest.mark.parametrize(
     "lang, toggles, permalink, footer",
-    [("", ("Dark mode", "Light mode"), "Permanent link", "Made with"), ("zh/", ("切换到深色模式", "切换到浅色模式"), "永久链接", "本站由")],
+    [
+        ("", ("Dark mode", "Light mode"), "Permanent link", "Made with"),
+        ("zh/", ("切换到深色模式", "切换到浅色模式"), "永久链接", "本站由"),
+    ],
 )
 def test_theme_strings_follow_the_page_language(page, url, lang, toggles, permalink, footer):
     page.goto(url + lang + "catalog/papers/se/")
@@ -290,7 +297,9 @@ def test_module_page_shows_how_to_get_the_code(page, url, lang):
     source = article.get_by_role("link", name="modules/cvattn/attention/non_local.py").first
     href = source.get_attribute("href")
     response = page.request.get(page.url.split("#")[0] + href)
-    assert response.ok and response.text() == (ROOT / "modules/cvattn/attention/non_local.py").read_text(encoding="utf-8")
+    assert response.ok and response.text() == (ROOT / "modules/cvattn/attention/non_local.py").read_text(
+        encoding="utf-8"
+    )
     page.goto(url + lang)
     assert "pip install ." in page.locator("article").inner_text()
 
@@ -300,7 +309,9 @@ def test_home_install_line_names_the_package_version():
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     for name in ("index.md", "index.zh.md"):
-        assert f"cvattn-{version}-py3-none-any.whl" in (ROOT / "docs" / name).read_text(encoding="utf-8"), name
+        assert f"cvattn-{version}-py3-none-any.whl" in (ROOT / "docs" / name).read_text(encoding="utf-8"), (
+            name
+        )
 
 
 @pytest.mark.parametrize("lang, intro", [("", "trained"), ("zh/", "训练后")])

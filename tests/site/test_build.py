@@ -106,8 +106,12 @@ def test_module_pages_show_their_parity_verdict_and_the_verification_page_lists_
         for module_id, entry in table.items():
             assert f'id="m-{module_id}"' in page
             label = parity.STATUSES[entry["status"]][lang]
-            paper = (site / prefix / f"catalog/papers/{entry['paper']}/index.html").read_text(encoding="utf-8")
-            badge = re.search(rf'<a class="cvattn-parity [^"]*" href="([^"]*#m-{re.escape(module_id)})">[^<]*{label}', paper)
+            paper = (site / prefix / f"catalog/papers/{entry['paper']}/index.html").read_text(
+                encoding="utf-8"
+            )
+            badge = re.search(
+                rf'<a class="cvattn-parity [^"]*" href="([^"]*#m-{re.escape(module_id)})">[^<]*{label}', paper
+            )
             assert badge, f"{lang} page of {entry['paper']} has no verdict badge for {module_id}"
             assert badge.group(1).startswith("../../verification/")
     cbam = (site / "catalog/papers/cbam/index.html").read_text(encoding="utf-8")

@@ -189,21 +189,34 @@ def test_trained_figure_has_one_colour_scale_and_a_colour_bar():
 
 def test_trained_gallery_trains_once_and_records_each_figure(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        command, "GALLERY_TRAINING", {"arch": "resnet18", "width": 4, "data": "digits", "epochs": 1, "batch_size": 64, "lr": 0.05}
+        command,
+        "GALLERY_TRAINING",
+        {"arch": "resnet18", "width": 4, "data": "digits", "epochs": 1, "batch_size": 64, "lr": 0.05},
     )
     data = tmp_path / "gallery.json"
-    record = command.trained_gallery(tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None)
+    record = command.trained_gallery(
+        tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None
+    )
     entry = record["modules"]["cbam"]
     for name in ("cbam.png", "cbam.zh.png"):  # one figure per language
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert entry["block"].startswith("layer2.") and entry["map_size"] == [16, 16] and 0 <= entry["top1"] <= 100
-    assert (entry["meaning"], entry["meaning_zh"]) == (SPATIAL_MAPS["cbam"].meaning, SPATIAL_MAPS["cbam"].meaning_zh)
+    assert (
+        entry["block"].startswith("layer2.") and entry["map_size"] == [16, 16] and 0 <= entry["top1"] <= 100
+    )
+    assert (entry["meaning"], entry["meaning_zh"]) == (
+        SPATIAL_MAPS["cbam"].meaning,
+        SPATIAL_MAPS["cbam"].meaning_zh,
+    )
     assert record["training"]["epochs"] == 1 and record["digits"] == [0, 1, 2, 3]
     # a second call reuses the checkpoint (no training) and keeps the recorded accuracy
     from scripts import evaluate
 
-    monkeypatch.setattr(evaluate, "run", lambda config: pytest.fail("retrained although the checkpoint is complete"))
-    again = command.trained_gallery(tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None)
+    monkeypatch.setattr(
+        evaluate, "run", lambda config: pytest.fail("retrained although the checkpoint is complete")
+    )
+    again = command.trained_gallery(
+        tmp_path / "out", tmp_path / "ckpt", ["cbam"], data_file=data, log=lambda *a: None
+    )
     assert again["modules"]["cbam"]["top1"] == entry["top1"]
 
 
@@ -216,8 +229,12 @@ def test_site_gallery_is_the_trained_one():
     assert data["training"] == command.GALLERY_TRAINING
     assert set(data["modules"]) == set(spatial_ids()), "every module with a spatial map is in the gallery"
     for module_id in data["modules"]:
-        assert (site.GALLERY_DIR / f"{module_id}.png").exists() and (site.GALLERY_DIR / f"{module_id}.zh.png").exists()
-    figures = sorted(p.name.removesuffix(".zh.png").removesuffix(".png") for p in site.GALLERY_DIR.glob("*.png"))
+        assert (site.GALLERY_DIR / f"{module_id}.png").exists() and (
+            site.GALLERY_DIR / f"{module_id}.zh.png"
+        ).exists()
+    figures = sorted(
+        p.name.removesuffix(".zh.png").removesuffix(".png") for p in site.GALLERY_DIR.glob("*.png")
+    )
     assert figures == sorted(2 * list(data["modules"])), "two figures per module (en, zh), no stale ones"
 
 
@@ -235,7 +252,10 @@ def test_every_map_has_a_chinese_description_in_code_and_in_the_gallery_record()
     for id, entry in data["modules"].items():
         assert _CJK.search(entry["meaning_zh"]), id
         # the record is in step with the table (rewrite it with `attention-maps --describe`)
-        assert (entry["meaning"], entry["meaning_zh"]) == (SPATIAL_MAPS[id].meaning, SPATIAL_MAPS[id].meaning_zh), id
+        assert (entry["meaning"], entry["meaning_zh"]) == (
+            SPATIAL_MAPS[id].meaning,
+            SPATIAL_MAPS[id].meaning_zh,
+        ), id
 
 
 def test_a_map_source_needs_a_chinese_description():
@@ -304,7 +324,9 @@ def test_zh_gallery_page_describes_every_map_in_chinese(catalog):
         assert render.text(entry["meaning"]) not in "".join(zh.values()), id
         assert render.text(entry["meaning"]) in en[id] and not _CJK.search(en[id]), id
         paper = catalog.paper_of_module(id)
-        assert zh[id].splitlines()[2].startswith("论文：[") and en[id].splitlines()[2].startswith("Paper: ["), id
+        assert zh[id].splitlines()[2].startswith("论文：[") and en[id].splitlines()[2].startswith(
+            "Paper: ["
+        ), id
         # the heading: the paper's short title (its Chinese name where the vocabulary has one) and the id
         assert en[id].splitlines()[0] == f"{render.text(site.short_title(paper.title))} · `{id}`", id
     assert zh["coordinate-attention"].startswith("坐标注意力 · `coordinate-attention`")

@@ -50,7 +50,9 @@ def test_real_leaderboard_labels_every_point_without_overlap():
     labels += [r["module"] for r in results if r.get("top1") is not None and r.get("macs")]
     assert len(labels) > 20
     svg = site._leaderboard_plot(catalog, "en")
-    drawn = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]  # svg.fonttype none: real text
+    drawn = [
+        html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    ]  # svg.fonttype none: real text
     missing = [label for label in set(labels) if label not in drawn]
     assert missing == [], f"unlabelled points: {missing}"
 

@@ -6,10 +6,10 @@ import http.server
 import socketserver
 import threading
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from scripts import links
 

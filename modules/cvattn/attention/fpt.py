@@ -225,7 +225,9 @@ class FPTRenderingTransformer(nn.Module):
         self.channels, self.fine_channels = channels, fine
         self.conv1x1 = nn.Conv2d(fine, channels, 1, bias=False)
         norm = get_layer(norm_layer)
-        self.bn_weight = (BatchNormAnyBatch2d if norm is nn.BatchNorm2d else norm)(channels)  # on (N, C, 1, 1)
+        self.bn_weight = (BatchNormAnyBatch2d if norm is nn.BatchNorm2d else norm)(
+            channels
+        )  # on (N, C, 1, 1)
         self.conv3x3 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
         self.bn_query = norm_layer(channels)
         self.str_conv3x3 = nn.Conv2d(fine, channels, 3, stride=2, padding=1, bias=False)

@@ -143,7 +143,9 @@ class Hamburger(nn.Module):
         n, _, h, w = x.shape
         s, r = self.num_splits, self.rank
         x = x.reshape(n * s, self.md_channels // s, h * w)  # (N S, D/S, HW)
-        if self.training or self.eval_seed is None:  # fresh random bases, drawn in float32 as the official code
+        if (
+            self.training or self.eval_seed is None
+        ):  # fresh random bases, drawn in float32 as the official code
             bases = F.normalize(torch.rand((n * s, self.md_channels // s, r), device=x.device), dim=1)
             bases = bases.to(x.dtype)  # (N S, D/S, R)
         else:  # the fixed bases of split j for every sample: index n_i S + j

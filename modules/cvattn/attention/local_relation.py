@@ -94,7 +94,9 @@ class LocalRelation(nn.Module):
     ) -> None:
         super().__init__()
         if channels % channels_per_group:
-            raise ValueError(f"channels ({channels}) must be divisible by channels_per_group ({channels_per_group})")
+            raise ValueError(
+                f"channels ({channels}) must be divisible by channels_per_group ({channels_per_group})"
+            )
         if kernel_size % 2 == 0 or kernel_size < 1:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}")
         if composability not in COMPOSABILITY:
@@ -106,7 +108,9 @@ class LocalRelation(nn.Module):
         hidden = geometry_hidden if geometry_hidden is not None else max(1, groups // 2)
         self.query = nn.Conv2d(channels, groups, 1, bias=False)
         self.key = nn.Conv2d(channels, groups, 1, bias=False)
-        self.geometry = nn.Sequential(nn.Conv2d(2, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, groups, 1))
+        self.geometry = nn.Sequential(
+            nn.Conv2d(2, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, groups, 1)
+        )
         radius = kernel_size // 2
         offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
         dy, dx = torch.meshgrid(offsets, offsets, indexing="ij")
