@@ -950,6 +950,7 @@ PLOT_LABELS = {
         "resolution": "input resolution (batch 1)",
         "bars_flops": "FLOPs, forward (log scale)",
         "bars_latency": "CPU latency, forward+backward (ms, log scale)",
+        "no_flops": "no arithmetic at any resolution\n(it only moves data)",
     },
     "zh": {
         "flops": "前向 FLOPs",
@@ -960,6 +961,7 @@ PLOT_LABELS = {
         "resolution": "输入分辨率（batch 为 1）",
         "bars_flops": "前向 FLOPs（对数坐标）",
         "bars_latency": "CPU 前向+反向延迟（ms，对数坐标）",
+        "no_flops": "各分辨率下均无算术运算\n（只搬移数据）",
     },
 }
 """The text of the cost plots, one figure per language (the zh pages get the ``.zh.svg`` figures)."""
@@ -1052,7 +1054,12 @@ def plot_scaling(data: dict[str, Any], lang: str = "en") -> str:
             ax.set_ylabel(ylabel, fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(True, which="major", lw=0.4, color="#dddddd")
-            ax.legend(fontsize=6.5, frameon=False, loc="upper left")
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=6.5, frameon=False, loc="upper left")
+            elif (
+                not ax.lines
+            ):  # a shift (TSM) or an identity in eval mode (WCD): zero FLOPs, nothing on a log axis
+                ax.text(0.5, 0.5, L["no_flops"], ha="center", va="center", fontsize=8, transform=ax.transAxes)
         fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.95, wspace=0.3)
         return _svg_text(fig)
 

@@ -365,3 +365,17 @@ def test_peak_memory_prints_nothing(capfd):
     assert costs._peak_memory_mb(lambda: torch.randn(1000).sum()) >= 0
     out, err = capfd.readouterr()
     assert "profiler_start" not in err and "USDT" not in err and out == ""
+
+
+def test_a_module_without_arithmetic_gets_a_note_not_a_warning():
+    """TSM only shifts channels: its FLOPs panel says so instead of an empty legend (matplotlib warned)."""
+    import warnings
+
+    from scripts import costs
+
+    data = {"resolutions": [14, 28], "total_flops": [0, 0], "flops": [0, 0], "latency_ms": [0.1, 0.3]}
+    for lang, note in (("en", "only moves data"), ("zh", "只搬移数据")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            svg = costs.plot_scaling(data, lang)
+        assert note in svg
