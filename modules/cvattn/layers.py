@@ -153,6 +153,17 @@ class BatchNormAnyBatch2d(nn.BatchNorm2d):
         )
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether ``x`` is a 4-D map laid out channels_last (and not also plain contiguous, as a 1x1 map is).
+    False while ``torch.fx`` traces."""
+    return (
+        not isinstance(x, fx.Proxy)
+        and x.dim() == 4
+        and not x.is_contiguous()
+        and x.is_contiguous(memory_format=torch.channels_last)
+    )
+
+
 def match_memory_format(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``out`` laid out as ``like``: channels_last when ``like`` is a channels_last 4-D tensor, else contiguous.
 
@@ -161,9 +172,7 @@ def match_memory_format(out: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     and oneDNN's 1x1-convolution weight gradient has crashed on such a layout. One copy here avoids that.
     While ``torch.fx`` traces, the result is plain contiguous.
     """
-    if isinstance(like, fx.Proxy):
-        return out.contiguous()
-    if like.dim() == 4 and not like.is_contiguous() and like.is_contiguous(memory_format=torch.channels_last):
+    if is_channels_last(like):
         return out.contiguous(memory_format=torch.channels_last)
     return out.contiguous()
 

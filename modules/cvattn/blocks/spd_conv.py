@@ -12,7 +12,7 @@ import torch
 from torch import fx, nn
 
 from .._registry import register
-from ..layers import ConvNormAct, LayerType, check_input
+from ..layers import ConvNormAct, LayerType, check_input, is_channels_last
 
 
 @register(
@@ -90,11 +90,7 @@ class SPDConv(nn.Module):
             raise ValueError(f"expected H and W divisible by scale={s}, got {tuple(x.shape)}")
         n, c = x.shape[:2]
         z = x.reshape(n, c, h // s, s, w // s, s)  # (N, C, H/s, i, W/s, j), a view
-        if (
-            not isinstance(x, fx.Proxy)
-            and not x.is_contiguous()
-            and x.is_contiguous(memory_format=torch.channels_last)
-        ):
+        if is_channels_last(x):
             # (N, H/s, W/s, j, i, C): one copy, handed on channels_last as it came
             z = z.permute(0, 2, 4, 5, 3, 1).reshape(n, h // s, w // s, s * s * c)
             return z.permute(0, 3, 1, 2)
