@@ -23,7 +23,8 @@ Definitions, the same everywhere in the project:
   operator that neither list knows is reported (``uncounted_ops``), never silently counted as 0.
 - **total FLOPs** (``total_flops``) = conv/matmul + element-wise FLOPs. All counts depend only on
   the configuration and the input shapes, so they are recomputable exactly. A module that acts only
-  in training (it returns its input in eval mode) counts 0 and says so (``identity_in_eval``).
+  in training (it returns its input in eval mode) counts 0 and says so (``identity_in_eval``); so does one
+  whose every operator only moves data (``moves_data_only``, e.g. TSM's temporal shift).
 - **latency**: median wall time in milliseconds of repeated runs after warm-up, on CPU with a stated
   number of threads: ``forward`` is one inference pass (eval mode, ``torch.no_grad``),
   ``forward_backward`` one training step's pass (train mode, ``output.sum().backward()``, input
@@ -651,7 +652,8 @@ def static_costs(
     Returns:
         ``{"input": [[N, C, H, W], ...], "config": {...}, "params": int, "flops": int, "macs": int,
         "elementwise_flops": int, "total_flops": int}``, plus ``"identity_in_eval": true`` when the
-        forward returns its input unchanged and ``"uncounted_ops"`` when an executed operator has no
+        forward returns its input unchanged, ``"moves_data_only": true`` when it counts 0 because every operator
+        only moves data, and ``"uncounted_ops"`` when an executed operator has no
         formula (see :func:`count_ops`). ``flops`` are the conv/matmul FLOPs (2 per multiply-add of
         convolutions and matrix products), ``macs = flops // 2`` their multiply-adds,
         ``elementwise_flops`` every other arithmetic operation and ``total_flops`` the sum.
@@ -675,6 +677,8 @@ def static_costs(
     }
     if counts.returns_input:
         result["identity_in_eval"] = True
+    elif counts.total_flops == 0 and not counts.uncounted:
+        result["moves_data_only"] = True  # every executed operator is a view, copy, pad or index
     if counts.uncounted:
         result["uncounted_ops"] = counts.uncounted
     return result
@@ -688,6 +692,7 @@ STATIC_FIELDS = (
     "elementwise_flops",
     "total_flops",
     "identity_in_eval",
+    "moves_data_only",
     "uncounted_ops",
 )
 """The fields of a setting that :func:`static_costs` computes (exactly recomputable)."""

@@ -11,7 +11,9 @@ A module is traced with ``torch.fx.symbolic_trace`` in eval mode, its tensor sha
   and x positions that pull each box towards its neighbours (isotonic regression keeps the order);
 - trivial nodes (``size``/``getattr``/``getitem`` on shapes, ``Identity``) are dropped, chains of
   view/reshape/permute/contiguous ops become one ``reshape`` box, and when more than
-  :data:`MAX_BOXES` boxes remain, conv→norm→act runs and then any linear run are merged.
+  :data:`MAX_BOXES` boxes remain, conv→norm→act runs are merged, identical parallel branches are drawn
+  once and marked ``(×k)``, any linear run is merged, and then regions with one way in and one way out
+  become one box each (the smallest first).
 
 The SVG is byte-identical across runs (fixed sizes, sorted iteration, ``svg.hashsalt`` and no date
 or creator metadata). :func:`cached_svg` redraws only when the module's source, its default
@@ -182,6 +184,7 @@ class Box:
     ins: list[tuple[int, str]] = field(default_factory=list)  # (source box key, edge shape)
     fixed: bool = False  # inputs, outputs and parameters never merge
     const: bool = False  # made from sizes alone, or an integer/boolean buffer (indices, masks)
+    repeat: int = 1  # drawn once for this many identical parallel copies (see _fold_repeats)
 
     @property
     def title(self) -> str:
@@ -190,8 +193,10 @@ class Box:
             kept = [t for t, k in zip(titles, self.kinds, strict=False) if k != "reshape"] or titles
             titles = [t.replace("BatchNorm", "BN") for t in kept]
         if len(titles) <= 3:
-            return " · ".join(titles)
-        return f"{titles[0]} · {titles[1]} … ({len(titles)} ops)"
+            text = " · ".join(titles)
+        else:
+            text = f"{titles[0]} · {titles[1]} … ({len(titles)} ops)"
+        return text if self.repeat == 1 else f"{text} (×{self.repeat})"
 
 
 def _shape_text(meta: Any) -> str:
@@ -532,6 +537,147 @@ def _merge_runs(boxes: dict[int, Box], can_merge) -> dict[int, Box]:
     return boxes
 
 
+def _same_copy(boxes: dict[int, Box], a: list[int], b: list[int], users: dict[int, list[int]]) -> bool:
+    """Whether the run of boxes ``b`` repeats the run ``a`` (keys in order): the same operations, wired the same
+    way inside, fed by the same boxes outside, and read by the same boxes outside."""
+    index_a, index_b = {k: i for i, k in enumerate(a)}, {k: i for i, k in enumerate(b)}
+    for ka, kb in zip(a, b, strict=True):
+        x, y = boxes[ka], boxes[kb]
+        if (x.kind, x.titles, x.detail, x.const) != (y.kind, y.titles, y.detail, y.const) or x.kind == "io":
+            return False
+        if len(x.ins) != len(y.ins):
+            return False
+        for (sa, sha), (sb, shb) in zip(x.ins, y.ins, strict=True):
+            inside = index_a.get(sa)
+            if sha != shb or (index_b.get(sb) != inside if inside is not None else sb != sa):
+                return False
+        outside_a = sorted(u for u in users.get(ka, []) if u not in index_a)
+        outside_b = sorted(u for u in users.get(kb, []) if u not in index_b)
+        if outside_a != outside_b:
+            return False
+    return True
+
+
+def _fold_repeats(boxes: dict[int, Box]) -> bool:
+    """Draw identical parallel branches once, marked ``(×k)``: a run of boxes repeated ``k`` times in a row
+    (a module list applied to the same inputs, such as DDF-Up's sub-pixel branches), each copy fed by the
+    same boxes and read by the same boxes. Returns whether anything was folded."""
+    keys = sorted(boxes)
+    users = _consumers(boxes)
+    for length in range(2, len(keys) // 2 + 1):
+        for start in range(len(keys) - 2 * length + 1):
+            first = keys[start : start + length]
+            copies = [first]
+            while True:
+                nxt = keys[start + len(copies) * length : start + (len(copies) + 1) * length]
+                if len(nxt) < length or not _same_copy(boxes, first, nxt, users):
+                    break
+                copies.append(nxt)
+            if len(copies) < 2:
+                continue
+            gone = {k for copy in copies[1:] for k in copy}
+            for k in first:
+                boxes[k].repeat *= len(copies)
+            for k in gone:
+                del boxes[k]
+            for b in boxes.values():
+                b.ins = [(s, sh) for s, sh in b.ins if s not in gone]
+            return True
+    return False
+
+
+def _regions(boxes: dict[int, Box]) -> list[tuple[int, int, list[int]]]:
+    """Every run of three or more boxes that has one way in and one way out: the boxes between an entry ``e``
+    and an exit ``x``, whose only outside inputs are ``e``'s own inputs and parameters and whose only outside
+    readers read ``x``; as ``(e, x, members in order)``."""
+    keys = sorted(boxes)
+    users = _consumers(boxes)
+    preds = {k: [s for s in dict.fromkeys(s for s, _ in boxes[k].ins) if s in boxes] for k in keys}
+    order, seen = (
+        [],
+        set(),
+    )  # a topological order (merged boxes keep their first node's key, so keys may not be)
+
+    def visit(k: int) -> None:
+        seen.add(k)
+        for p in preds[k]:
+            if p not in seen:
+                visit(p)
+        order.append(k)
+
+    for k in keys:
+        if k not in seen:
+            visit(k)
+    below: dict[int, set[int]] = {}  # each box and every box that depends on it
+    for k in reversed(order):
+        below[k] = {k}.union(*(below[u] for u in users[k]))
+    above: dict[int, set[int]] = {}  # each box and every box it depends on
+    for k in order:
+        above[k] = {k}.union(*(above[p] for p in preds[k]))
+    found = []
+    for e in keys:
+        if boxes[e].fixed:
+            continue
+        allowed = set(preds[e])
+        for x in sorted(below[e]):
+            members = below[e] & above[x]
+            if len(members) < 3 or any(boxes[v].fixed for v in members):
+                continue
+            if any(
+                p not in members and p not in allowed and boxes[p].kind != "param"
+                for v in members
+                for p in preds[v]
+            ):
+                continue
+            if any(u not in members for v in members - {x} for u in users[v]):
+                continue
+            found.append((e, x, sorted(members)))
+    return found
+
+
+def _collapse_regions(boxes: dict[int, Box], max_boxes: int) -> None:
+    """Draw one box for each one-way-in, one-way-out region (see :func:`_regions`) until ``max_boxes`` boxes
+    remain or no region is left: first the regions whose operations recur most often (the same block applied
+    to several inputs collapses alike everywhere), the smallest of those first."""
+    while len(boxes) > max_boxes:
+        regions = _regions(boxes)
+        if not regions:
+            return
+        signature = {
+            r: tuple(t for k in r[2] for t in boxes[k].titles)
+            for r in map(tuple, ((e, x, tuple(m)) for e, x, m in regions))
+        }
+        count: dict[tuple, int] = {}
+        for sig in signature.values():
+            count[sig] = count.get(sig, 0) + 1
+        first = min(signature, key=lambda r: (-count[signature[r]], len(r[2]), r[0]))
+        taken: set[int] = set()
+        for e, x, members in sorted(
+            (r for r in signature if signature[r] == signature[first]), key=lambda r: r[0]
+        ):
+            if taken & set(members):
+                continue
+            taken |= set(members)
+            _collapse(boxes, e, x, list(members))
+
+
+def _collapse(boxes: dict[int, Box], e: int, x: int, members: list[int]) -> None:
+    """Merge the boxes ``members`` (entry ``e`` first, exit ``x``) into the box ``e``."""
+    head, inside = boxes[e], set(members)
+    for k in members[1:]:
+        b = boxes[k]
+        head.titles, head.ops, head.kinds = head.titles + b.titles, head.ops + b.ops, head.kinds + b.kinds
+        head.ins += [(s, sh) for s, sh in b.ins if s not in inside and s not in {t for t, _ in head.ins}]
+    head.kind = min((boxes[k].kind for k in members), key=_PRIORITY.index)
+    head.detail = next(
+        (boxes[k].detail for k in members if boxes[k].kind == head.kind and boxes[k].detail), ""
+    )
+    for k in members[1:]:
+        del boxes[k]
+    for b in boxes.values():
+        b.ins = [(e if s == x else s, sh) for s, sh in b.ins]
+
+
 def _finish_reshape(boxes: dict[int, Box]) -> None:
     for b in boxes.values():
         if b.kind == "reshape" and len(b.ops) > 1:
@@ -685,7 +831,8 @@ def _fold_plumbing(boxes: dict[int, Box]) -> None:
 def simplify(boxes: dict[int, Box], max_boxes: int = MAX_BOXES) -> dict[int, Box]:
     """Fold constants, one-element parameters and plumbing (views, slices, masks) into their neighbours;
     collapse reshape chains; above :data:`COMPACT_BOXES`, merge conv→norm→act runs and fold reshapes into
-    the op before them; above ``max_boxes``, merge any linear run."""
+    the op before them; above ``max_boxes``, draw repeated parallel branches once, then merge any linear run,
+    then draw one box for each one-way-in, one-way-out region (smallest first)."""
     _fold_constants(boxes)
     _fold_scalars(boxes)
     _merge_runs(boxes, lambda a, b: a.kind == "reshape" and b.kind == "reshape")
@@ -700,8 +847,11 @@ def simplify(boxes: dict[int, Box], max_boxes: int = MAX_BOXES) -> dict[int, Box
                 or (a.kind in ("conv", "norm") and b.kind in ("norm", "act") and a.titles[-1] not in ("act",))
             ),
         )
+    while len(boxes) > max_boxes and _fold_repeats(boxes):
+        pass
     if len(boxes) > max_boxes:
         _merge_runs(boxes, lambda a, b: True)
+        _collapse_regions(boxes, max_boxes)
     return boxes
 
 

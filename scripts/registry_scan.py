@@ -50,6 +50,14 @@ def _inputs(call: ast.Call) -> list:
     return []
 
 
+def _outputs(call: ast.Call) -> int:
+    """The ``outputs=`` count of a register call (1 when not given)."""
+    for kw in call.keywords:
+        if kw.arg == "outputs":
+            return int(ast.literal_eval(kw.value))
+    return 1
+
+
 def _parameters(init: ast.FunctionDef) -> list[str]:
     """``["a", "b=1", "*", "c=None"]`` from an ``__init__`` definition: annotations dropped, defaults as written."""
     args = init.args
@@ -72,7 +80,8 @@ def _parameters(init: ast.FunctionDef) -> list[str]:
 
 def _facts(source: str, filename: str) -> dict:
     """What one file declares: its classes (name, base names, ``__init__`` parameters) in the order
-    ``ast.walk`` meets them, and its registrations (id, class, example inputs, configuration as written)."""
+    ``ast.walk`` meets them, and its registrations (id, class, example inputs, configuration as written,
+    number of returned tensors)."""
     classes, registered = [], []
     for node in ast.walk(ast.parse(source, filename=filename)):
         if not isinstance(node, ast.ClassDef):
@@ -85,7 +94,7 @@ def _facts(source: str, filename: str) -> dict:
                 config = ", ".join(
                     f"{kw.arg}={ast.unparse(kw.value)}" for kw in deco.keywords if kw.arg not in REGISTER_META
                 )
-                registered.append([deco.args[0].value, node.name, _inputs(deco), config])
+                registered.append([deco.args[0].value, node.name, _inputs(deco), config, _outputs(deco)])
     return {"classes": classes, "registered": registered}
 
 
@@ -146,16 +155,17 @@ def _all_facts(package_dir: str, stamp: tuple) -> tuple[tuple[str, dict], ...]:
 
 def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
     """Map every registered module id to ``package.module.ClassName``."""
-    return {i: path for i, (path, _) in scan_details(package_dir).items()}
+    return {i: d[0] for i, d in scan_details(package_dir).items()}
 
 
-def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...]]]:
-    """Map every registered module id to (``package.module.ClassName``, its example input shapes)."""
+def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...], int]]:
+    """Map every registered module id to (``package.module.ClassName``, its example input shapes, the number
+    of tensors its forward returns)."""
     found = {}
     for path, facts in _all_facts(str(package_dir), _stamp(package_dir)):
         dotted = ".".join(Path(path).relative_to(package_dir.parent).with_suffix("").parts)
-        for module_id, cls, inputs, _ in facts["registered"]:
-            found[module_id] = (f"{dotted}.{cls}", tuple(tuple(s) for s in inputs))
+        for module_id, cls, inputs, _, outputs in facts["registered"]:
+            found[module_id] = (f"{dotted}.{cls}", tuple(tuple(s) for s in inputs), outputs)
     return dict(sorted(found.items()))
 
 
@@ -173,6 +183,7 @@ REGISTER_META = {
     "inputs",
     "odd_inputs",
     "checks_input",
+    "outputs",
 }  # register()'s own arguments, not the class's
 
 
@@ -196,7 +207,9 @@ def scan_code(package_dir: Path = PACKAGE_DIR) -> dict[str, CodeInfo]:
         source = p.relative_to(ROOT).as_posix() if p.is_relative_to(ROOT) else p.as_posix()
         for name, bases, params in facts["classes"]:
             classes.setdefault(name, (bases, params))
-        registered += [(module_id, source, cls, config) for module_id, cls, _, config in facts["registered"]]
+        registered += [
+            (module_id, source, cls, config) for module_id, cls, _, config, _ in facts["registered"]
+        ]
 
     def init_of(name: str, seen: frozenset = frozenset()) -> list | None:
         bases, params = classes[name]

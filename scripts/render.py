@@ -97,6 +97,7 @@ LABELS = {
         "flops_ew": "FLOPs, element-wise",
         "flops_total": "FLOPs, total",
         "identity": "0 (identity in eval mode)",
+        "moves_data": "0 (it only moves data)",
         "lat_f": "Latency, forward (ms)",
         "lat_fb": "Latency, forward+backward (ms)",
         "mem_f": "Peak memory, forward (MB)",
@@ -193,6 +194,7 @@ LABELS = {
         "flops_ew": "FLOPs（逐元素运算）",
         "flops_total": "FLOPs（合计）",
         "identity": "0（推理模式下为恒等映射）",
+        "moves_data": "0（只搬移数据，不做运算）",
         "lat_f": "前向延迟 (ms)",
         "lat_fb": "前向+反向延迟 (ms)",
         "mem_f": "前向峰值内存 (MB)",
@@ -513,19 +515,18 @@ def catalog_json(catalog: Catalog) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def module_usage(module_id: str, class_path: str, inputs: tuple[tuple[int, ...], ...]) -> str:
-    """The usage snippet shown on a paper page; tests execute every such block."""
+def module_usage(
+    module_id: str, class_path: str, inputs: tuple[tuple[int, ...], ...], outputs: int = 1
+) -> str:
+    """The usage snippet shown on a paper page; tests execute every such block. ``outputs``: how many tensors
+    the module returns (a tuple when more than one)."""
     name = class_path.rsplit(".", 1)[-1]
     shapes = ", ".join("(2, " + ", ".join(map(str, s)) + ")" for s in inputs)
     if len(inputs) > 1:
         call = f'inputs = cvattn.example_input("{module_id}")  # tensors of shapes {shapes}\nout = module(*inputs)\n'
     else:
         call = f'x = cvattn.example_input("{module_id}")  # a tensor of shape {shapes}\nout = module(x)\n'
-    show = (
-        "print(out.shape)\n"
-        if len(inputs) <= 1
-        else "print(out.shape if hasattr(out, 'shape') else [t.shape for t in out])\n"
-    )
+    show = "print(out.shape)\n" if outputs == 1 else "print([t.shape for t in out])\n"
     return (
         "```python\n"
         "import cvattn\n\n"
@@ -546,8 +547,9 @@ def _num(value: float | int | None, digits: int = 3) -> str:
 def _total_flops(setting: dict, labels: dict[str, str], short: bool = False) -> str:
     """The total FLOPs of a setting; a module that returns its input in eval mode says so beside its 0
     (``short``: in a tooltip, so that a sortable column still reads the cell as the number 0)."""
-    if setting.get("identity_in_eval") and not setting.get("total_flops"):
-        return f'<abbr title="{labels["identity"]}">0</abbr>' if short else labels["identity"]
+    for flag, label in (("identity_in_eval", "identity"), ("moves_data_only", "moves_data")):
+        if setting.get(flag) and not setting.get("total_flops"):
+            return f'<abbr title="{labels[label]}">0</abbr>' if short else labels[label]
     return _num(setting.get("total_flops"))
 
 
@@ -611,6 +613,7 @@ def module_section(
     costs: dict | None = None,
     parity: dict[str, dict] | None = None,
     code: dict[str, CodeInfo] | None = None,
+    outputs: dict[str, int] | None = None,
 ) -> str:
     L = LABELS[lang]
     out = [f"## {L['module_section']}\n\n"]
@@ -634,7 +637,7 @@ def module_section(
             f'{{ .cvattn-diagram title="{L["diagram_zoom"]}" }}\n\n'
         )
         out.append(
-            f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()))}\n"
+            f"**{L['usage']}**\n\n{module_usage(module_id, api_paths[module_id], inputs.get(module_id, ()), (outputs or {}).get(module_id, 1))}\n"
         )
         info = (code or {}).get(module_id)
         if info is not None:
@@ -705,6 +708,7 @@ def page_paper(
     costs: dict | None = None,
     parity: dict[str, dict] | None = None,
     code: dict[str, CodeInfo] | None = None,
+    outputs: dict[str, int] | None = None,
 ) -> str:
     L = LABELS[lang]
     venue = catalog.venue_by_id[paper.venue]
@@ -721,7 +725,7 @@ def page_paper(
     out.append("\n\n")
     out.append(f"## {L['idea_h']}\n\n{text(getattr(paper.idea, lang))}\n\n")
     out.append(f"## {L['summary']}\n\n{text(getattr(paper.summary, lang))}\n\n")
-    out.append(module_section(paper, lang, api_paths, inputs or {}, costs, parity, code))
+    out.append(module_section(paper, lang, api_paths, inputs or {}, costs, parity, code, outputs))
     if paper.results:
         out.append(
             f"## {L['results']}\n\n| {L['dataset']} | {L['model']} | {L['metric']} | {L['value']} | "
@@ -789,6 +793,7 @@ def site_pages(
     parity: dict | None = None,
     code: dict[str, CodeInfo] | None = None,
     bench: dict | None = None,
+    outputs: dict[str, int] | None = None,
 ) -> dict[str, str]:
     """Every generated page, keyed by its path under docs/ (``catalog/...``), en and zh.
 
@@ -812,7 +817,7 @@ def site_pages(
             pages[f"{GENERATED_DIR}/categories/{c.id}{s}.md"] = page_category(catalog, c.id, lang)
         for p in catalog.papers:
             pages[f"{GENERATED_DIR}/papers/{p.id}{s}.md"] = page_paper(
-                catalog, p, lang, api_paths, inputs, costs, verdicts, code
+                catalog, p, lang, api_paths, inputs, costs, verdicts, code, outputs
             )
         if parity is not None:
             pages[f"{GENERATED_DIR}/verification{s}.md"] = verification.page(catalog, parity, lang)

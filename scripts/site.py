@@ -389,6 +389,7 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
         load_data(),
         code=scan_code(),
         bench=load_bench(),
+        outputs={i: d[2] for i, d in details.items()},
     )
     pages.update(extra_pages(catalog))
     if assets:

@@ -49,6 +49,10 @@ def test_shape_and_finite(id):
         out = _run(module, x)
     for t in _outputs(out):
         assert torch.isfinite(t).all()
+    returned = len(out) if isinstance(out, tuple) else 1
+    assert returned == spec.outputs, (
+        f"{id}: forward returns {returned} tensors; register(..., outputs={returned})"
+    )
     if spec.kind in ("attention", "activation"):
         assert out.shape == _as_tuple(x)[0].shape
 
@@ -143,10 +147,14 @@ def test_docstring_and_example_runs(id):
 
 def test_source_scan_agrees_with_registry():
     """The site build reads ids from source (no torch import); it must see exactly what cvattn registers."""
-    from scripts.registry_scan import scan
+    from scripts.registry_scan import scan, scan_details
 
     expected = {i: f"{cvattn.get_spec(i).cls.__module__}.{cvattn.get_spec(i).cls.__qualname__}" for i in IDS}
     assert scan() == expected
+    details = scan_details()
+    assert {i: (d[1], d[2]) for i, d in details.items()} == {
+        i: (cvattn.get_spec(i).inputs, cvattn.get_spec(i).outputs) for i in IDS
+    }
 
 
 def test_public_names_agree_with_registry():

@@ -24,6 +24,7 @@ class ModuleSpec:
     inputs: tuple[tuple[int, ...], ...]
     odd_inputs: tuple[tuple[int, ...], ...] | None = None
     checks_input: bool = True
+    outputs: int = 1
 
 
 _REGISTRY: dict[str, ModuleSpec] = {}
@@ -36,6 +37,7 @@ def register(
     inputs: tuple[tuple[int, ...], ...] | tuple[int, ...],
     odd_inputs: tuple[tuple[int, ...], ...] | tuple[int, ...] | None = None,
     checks_input: bool = True,
+    outputs: int = 1,
     **defaults: Any,
 ) -> Callable[[type[nn.Module]], type[nn.Module]]:
     """Class decorator: register a module under ``id`` (the catalogue id, or ``<id>-<variant>``).
@@ -50,6 +52,7 @@ def register(
             example shapes with their last two dimensions replaced by 13 x 17.
         checks_input: whether the module raises ``ValueError`` on a wrong rank or channel count
             (false for element-wise activations, which take any shape).
+        outputs: how many tensors ``forward`` returns; more than one come back as a tuple.
         **defaults: the default configuration passed to the class by :func:`create`.
     """
     if kind not in KINDS:
@@ -73,6 +76,7 @@ def register(
             inputs=as_shapes(inputs),
             odd_inputs=as_shapes(odd_inputs),
             checks_input=checks_input,
+            outputs=outputs,
         )
         return cls
 

@@ -19,7 +19,10 @@ def snippets() -> list[tuple[str, str]]:
     assert not problems, "\n".join(map(str, problems))
     details = scan_details()
     pages = render.site_pages(
-        catalog, {i: d[0] for i, d in details.items()}, {i: d[1] for i, d in details.items()}
+        catalog,
+        {i: d[0] for i, d in details.items()},
+        {i: d[1] for i, d in details.items()},
+        outputs={i: d[2] for i, d in details.items()},
     )
     for name, content in sorted(pages.items()):
         if name.endswith(".md") and ".zh." not in name:  # zh pages show the same code

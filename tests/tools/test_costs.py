@@ -182,6 +182,16 @@ def test_a_module_that_acts_only_in_training_says_so():
     assert "identity_in_eval" not in costs.static_costs("se", (1, 64, 14, 14))
 
 
+def test_a_module_that_only_moves_data_says_so():
+    result = costs.static_costs(
+        "tsm", (1, 64, 8, 14, 14)
+    )  # a temporal shift: slices and copies, no arithmetic
+    assert result["total_flops"] == 0 and result["moves_data_only"] is True
+    assert "identity_in_eval" not in result
+    for other in ("se", "wcd"):
+        assert "moves_data_only" not in costs.static_costs(other, (1, 64, 14, 14))
+
+
 def test_static_only_refreshes_the_counts_and_keeps_the_timings(tmp_path, capsys):
     path = tmp_path / "costs.json"
     stale = {"input": [[1, 64, 14, 14]], "config": {}, "params": 1, "flops": 1, "macs": 0}
@@ -328,12 +338,13 @@ def test_stored_entries_carry_provenance(stored):
 
 
 def test_every_module_with_a_latency_has_a_nonzero_total(stored):
-    """Element-wise work is counted, so only a module that returns its input in eval mode counts 0."""
+    """Element-wise work is counted, so only a module that returns its input in eval mode, or one whose every
+    operator only moves data, counts 0."""
     zero = []
     for module_id, entry in sorted(stored["modules"].items()):
         for setting in entry["settings"]:
             if setting.get("latency_ms", {}).get("forward") and not setting.get("total_flops"):
-                if not setting.get("identity_in_eval"):
+                if not (setting.get("identity_in_eval") or setting.get("moves_data_only")):
                     zero.append(f"{module_id} {setting['input']}")
     assert not zero, "modules with a latency and no counted FLOPs:\n" + "\n".join(zero)
 

@@ -315,3 +315,20 @@ def test_cache_key_depends_on_the_module_source(monkeypatch, tmp_path):
     monkeypatch.setattr(registry_scan, "PACKAGE_DIR", package)
     monkeypatch.setattr(registry_scan, "scan", lambda package_dir=package: real_scan(package_dir))
     assert diagram.cache_key("se") != key
+
+
+def test_identical_parallel_branches_are_drawn_once_and_marked():
+    """DDF-Up applies four identical sub-pixel branches to the same input: one copy is drawn, marked (x4)."""
+    boxes = diagram.diagram_boxes("ddf-up")
+    bmm = [b for b in boxes.values() if "bmm" in b.titles]
+    assert len(bmm) == 1 and bmm[0].repeat == 4 and bmm[0].title.endswith("(×4)")
+    stack = next(b for b in boxes.values() if "stack" in b.titles)
+    assert stack.ins == [(bmm[0].key, stack.ins[0][1])]  # the four results meet in one edge
+
+
+def test_one_way_in_one_way_out_regions_collapse_alike():
+    """Dynamic Head's three levels end in the same task-aware activation: each becomes one box, the same."""
+    boxes = diagram.diagram_boxes("dynamic-head")
+    assert len(boxes) <= diagram.MAX_BOXES
+    tails = [b for b in boxes.values() if b.titles[:2] == ["mean", "linear"]]
+    assert len(tails) == 3 and len({tuple(b.titles) for b in tails}) == 1

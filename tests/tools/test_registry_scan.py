@@ -36,7 +36,7 @@ def test_cache_is_reused_and_follows_edits(tmp_path, monkeypatch):
         return registry_scan.scan_details(package), registry_scan.scan_code(package)
 
     details, code = scan()
-    assert details == {"toy": ("pkg.toy.Toy", ((8, 4, 4),))}
+    assert details == {"toy": ("pkg.toy.Toy", ((8, 4, 4),), 1)}
     assert code["toy"].signature == "Toy(channels, reduction=16)"  # inherited __init__
     assert code["toy"].config == "channels=8"
     assert len(calls) == 1

@@ -17,6 +17,7 @@ from ..layers import LayerType, check_input, create_act
 @register(
     "dcanet",
     kind="fusion",
+    outputs=2,
     inputs=((64, 14, 14), (32, 1, 1)),
     odd_inputs=((64, 13, 17), (32, 1, 1)),
     channels=64,

@@ -15,7 +15,7 @@ from .._registry import register
 from ..layers import LayerType, check_input, create_act
 
 
-@register("dianet", kind="block", inputs=((64, 14, 14), (2, 64)), channels=64)
+@register("dianet", kind="block", inputs=((64, 14, 14), (2, 64)), outputs=2, channels=64)
 class DIAUnit(nn.Module):
     """DIA unit: a modified LSTM cell, shared across blocks, whose hidden state is each block's channel gate.
 

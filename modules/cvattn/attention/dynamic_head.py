@@ -101,6 +101,7 @@ class DyHeadTaskAttention(nn.Module):
 @register(
     "dynamic-head",
     kind="fusion",
+    outputs=3,
     inputs=((64, 32, 32), (64, 16, 16), (64, 8, 8)),
     odd_inputs=((64, 13, 17), (64, 7, 9), (64, 4, 5)),
     channels=64,

@@ -38,6 +38,7 @@ def _boxcar_crop_zoom(image: torch.Tensor, box: torch.Tensor, out_size: int, k: 
 @register(
     "ra-cnn",
     kind="block",
+    outputs=2,
     inputs=((64, 7, 7), (3, 56, 56)),
     in_channels=64,
     feature_size=7,

@@ -37,6 +37,7 @@ def _check_query(h: torch.Tensor, channels: int) -> None:
 @register(
     "show-attend-tell",
     kind="fusion",
+    outputs=2,
     inputs=((64, 14, 14), (32, 1, 1)),
     odd_inputs=((64, 13, 17), (32, 1, 1)),
     channels=64,

@@ -115,7 +115,10 @@ class DRConv(nn.Module):
         if not self.pointwise:  # nearest resize to the output (the identity when the sizes agree)
             a = F.interpolate(a, (ho, wo))
         a = a.flatten(2)  # (N, m, L)
-        hard = F.one_hot(a.argmax(1), m).transpose(1, 2).to(a.dtype)
+        # one-hot of the argmax, by comparison (F.one_hot checks its range on the host: a sync, and
+        # operators without a FLOP formula)
+        regions = torch.arange(m, device=a.device).view(1, m, 1)
+        hard = (a.argmax(1, keepdim=True) == regions).to(a.dtype)
         select = hard + (a - a.detach())  # the value of `hard`, the gradient of `a`
         out = (y * select.unsqueeze(2)).sum(1).reshape(n, self.out_channels, ho, wo)
         return out if self.bias is None else out + self.bias.reshape(1, -1, 1, 1)

@@ -26,12 +26,21 @@ def _pool(x: torch.Tensor, size: int) -> torch.Tensor:
 @register(
     "octconv",
     kind="fusion",
+    outputs=2,
     inputs=((32, 16, 16), (32, 8, 8)),
     odd_inputs=((32, 13, 17), (32, 7, 9)),
     in_channels=64,
     out_channels=64,
 )
-@register("octconv-first", kind="block", inputs=(64, 16, 16), in_channels=64, out_channels=64, alpha_in=0.0)
+@register(
+    "octconv-first",
+    kind="block",
+    inputs=(64, 16, 16),
+    outputs=2,
+    in_channels=64,
+    out_channels=64,
+    alpha_in=0.0,
+)
 @register(
     "octconv-last",
     kind="fusion",
