@@ -25,7 +25,7 @@ def _reference(m, x):
     out = x.clone()
     for b in range(n):
         for g in range(4):
-            off = float(offsets[b, g])
+            off = float(offsets[b, g].detach())
             k = math.floor(off)
             frac = off - k
             chans = slice(g * cg, (g + 1) * cg)

@@ -108,7 +108,8 @@ class ChannelAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
         q = x.flatten(2)  # (N, C, HW)
-        energy = q @ q.transpose(1, 2)  # A = X X^T: (N, C, C)
-        energy = energy.max(-1, keepdim=True)[0] - energy  # official: max minus energy
-        attn = torch.softmax(energy, -1)
-        return self.gamma * match_memory_format((attn @ q).reshape(x.shape), x) + x
+        # official: softmax(max(A) - A) with A = X X^T; the row maximum is a constant of each row, which
+        # softmax cancels (and softmax subtracts the maximum of -A itself): softmax(-A), one pass fewer
+        attn = torch.softmax(-(q @ q.transpose(1, 2)), -1)  # (N, C, C)
+        y = (attn * self.gamma) @ q  # gamma scales the C x C map rather than the C x HW output
+        return match_memory_format(y.reshape(x.shape), x) + x

@@ -8,6 +8,7 @@ https://openreview.net/forum?id=ePhEbo039l (arXiv:2203.11926). Official code: ht
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
@@ -94,7 +95,9 @@ class FocalModulation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
         c, levels = self.channels, self.focal_level
-        z = from_channels_last(self.f(to_channels_last(x)))  # (N, 2C + L + 1, H, W)
+        # the token-wise linear layers as 1x1 convolutions (the same weights): on a channels-last view the
+        # split below leaves gate slices with odd strides, which made every gating product slow
+        z = F.conv2d(x, self.f.weight[:, :, None, None], self.f.bias)  # (N, 2C + L + 1, H, W)
         q, ctx, gates = torch.split(z, (c, c, levels + 1), dim=1)
         ctx_all = 0
         for level, layer in enumerate(self.focal_layers):
@@ -105,8 +108,8 @@ class FocalModulation(nn.Module):
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
         modulator = self.h(ctx_all)
-        y = to_channels_last(q * modulator)  # (N, H, W, C)
-        if self.ln is not None:
-            y = self.ln(y)
-        y = self.proj_drop(self.proj(y))
-        return match_memory_format(from_channels_last(y), x)
+        y = q * modulator
+        if self.ln is not None:  # over the channels of each position
+            y = from_channels_last(self.ln(to_channels_last(y)))
+        y = self.proj_drop(F.conv2d(y, self.proj.weight[:, :, None, None], self.proj.bias))
+        return match_memory_format(y, x)

@@ -16,7 +16,7 @@ from torch import fx, nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
-from ..tokens import from_channels_last, to_channels_last
+from ..tokens import to_channels_last
 
 SHIFT_MASK_VALUE = -100.0  # the official mask adds -100, not -inf, between tokens of different sub-windows
 
@@ -27,6 +27,15 @@ def relative_position_index(window_size: int) -> torch.Tensor:
     coords = coords.flatten(1)  # (2, M*M), row-major
     rel = coords[:, :, None] - coords[:, None, :] + (window_size - 1)  # (2, M*M, M*M), each in [0, 2M-2]
     return rel[0] * (2 * window_size - 1) + rel[1]
+
+
+@fx.wrap
+def pad_to_windows(x: torch.Tensor, window_size: int) -> torch.Tensor:
+    """``(N, H, W, C)`` padded with zeros at the bottom and right to multiples of ``M``; ``x`` itself when both
+    sides already are (a leaf for torch.fx: the test reads the size)."""
+    m = window_size
+    pad_b, pad_r = (m - x.size(1) % m) % m, (m - x.size(2) % m) % m
+    return F.pad(x, (0, 0, 0, pad_r, 0, pad_b)) if pad_b or pad_r else x
 
 
 def window_partition(x: torch.Tensor, window_size: int) -> torch.Tensor:
@@ -156,7 +165,7 @@ class SwinWindowAttention(nn.Module):
         m, s, heads = self.window_size, self.shift_size, self.num_heads
         pad_b, pad_r = (m - h % m) % m, (m - w % m) % m
         hp, wp = h + pad_b, w + pad_r
-        z = F.pad(to_channels_last(x), (0, 0, 0, pad_r, 0, pad_b))  # (N, Hp, Wp, C)
+        z = pad_to_windows(to_channels_last(x), m)  # (N, Hp, Wp, C)
         if s > 0:
             z = torch.roll(z, shifts=(-s, -s), dims=(1, 2))
         windows = window_partition(z, m)  # (N, nW, M*M, C)
@@ -165,12 +174,13 @@ class SwinWindowAttention(nn.Module):
         bias = self.relative_position_bias()  # (h, M*M, M*M)
         if s > 0:
             bias = bias + shift_window_mask(hp, wp, m, s, x.device)[:, None]  # (nW, h, M*M, M*M)
-        drop = self.attn_drop if self.training else 0.0
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.to(q.dtype), dropout_p=drop, scale=self.scale
-        )
-        y = self.proj_drop(self.proj(y.transpose(2, 3).reshape(n, -1, m * m, c)))  # (N, nW, M*M, C)
-        z = window_reverse(y, m, hp, wp)  # (N, Hp, Wp, C)
+        # written out rather than SDPA with a mask: on CPU a masked SDPA takes its reference path, whose extra
+        # guard against fully masked rows costs more than the whole attention of a small window
+        attn = (q * self.scale) @ k.transpose(-2, -1) + bias.to(q.dtype)
+        attn = F.dropout(attn.softmax(-1), self.attn_drop, self.training)
+        y = self.proj_drop(self.proj((attn @ v).transpose(2, 3).reshape(n, -1, m * m, c)))  # (N, nW, M*M, C)
+        # windows straight back to (N, C, Hp, Wp): one copy
+        y = y.reshape(n, hp // m, wp // m, m, m, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, hp, wp)
         if s > 0:
-            z = torch.roll(z, shifts=(s, s), dims=(1, 2))
-        return match_memory_format(from_channels_last(z[:, :h, :w]), x)
+            y = torch.roll(y, shifts=(s, s), dims=(2, 3))
+        return match_memory_format(y[:, :, :h, :w], x)

@@ -14,7 +14,6 @@ from torch import nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
-from ..tokens import from_tokens, to_tokens
 
 
 @register("xcit", kind="attention", inputs=(64, 14, 14), channels=64, num_heads=8)
@@ -74,15 +73,16 @@ class XCA(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
-        n, h = x.size(0), self.num_heads
-        tokens = to_tokens(x)  # (N, HW, C)
-        qkv = self.qkv(tokens).reshape(n, -1, 3, h, self.channels // h)
-        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)  # 3 x (N, h, d, HW): channels as the sequence
+        n, h, c = x.size(0), self.num_heads, self.channels
+        # the token-wise linear layers as 1x1 convolutions on the map itself: the same weights, and the
+        # channels-as-sequence layout (N, h, d, HW) is then a plain reshape, with no transposes of the tokens
+        qkv = F.conv2d(x, self.qkv.weight[:, :, None, None], self.qkv.bias)  # (N, 3C, H, W)
+        q, k, v = qkv.reshape(n, 3, h, c // h, -1).unbind(1)  # 3 x (N, h, d, HW)
         q = F.normalize(q, dim=-1)  # each channel L2-normalised over the tokens
         k = F.normalize(k, dim=-1)
-        drop = self.attn_drop if self.training else 0.0
-        # softmax(tau * q k^T) v over the d channels of a head; tau folded into q, so the SDPA scale is 1
-        y = F.scaled_dot_product_attention(q * self.temperature, k, v, dropout_p=drop, scale=1.0)
-        y = y.permute(0, 3, 1, 2).reshape(n, -1, self.channels)  # (N, HW, C)
-        y = self.proj_drop(self.proj(y))
-        return match_memory_format(from_tokens(y, x.shape[-2:]), x)
+        # softmax(t * q k^T) v over the d channels of a head; t scales the small d x d logits
+        attn = (q @ k.transpose(-2, -1)) * self.temperature
+        attn = F.dropout(attn.softmax(-1), self.attn_drop, self.training)
+        y = (attn @ v).reshape(x.shape)  # (N, C, H, W), channels in (head, d) order
+        y = self.proj_drop(F.conv2d(y, self.proj.weight[:, :, None, None], self.proj.bias))
+        return match_memory_format(y, x)
