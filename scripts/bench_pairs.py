@@ -598,16 +598,21 @@ PAIRS: list[Pair] = [
                     pa__fc_o=nn.Identity(),
                     pa__dropout=nn.Identity(),
                 ),
-                lambda m, x: m.peer(x).reshape(x.shape),  # peer returns (N, C, HW)
+                # peer returns (N, C, HW); DANet's residual with a learned scale, which the peer leaves out
+                lambda m, x: x + m.gamma * m.peer(x).reshape(x.shape),
+                gamma=nn.Parameter(torch.full((1,), 0.1)),
             ),
         ),
         text(
             "The peer puts a KxK conv in front, ends with an HW x HW linear layer (fc_o) and drops 10% of the "
-            "attention; it needs H, W at construction. Aligned with DANet's CAM: conv, fc_o and dropout removed. "
-            "Left: the peer scales the energy by 1/sqrt(HW) where DANet takes max - energy, and has no residual.",
+            "attention; it needs H, W at construction, and it has no residual. Aligned with DANet's CAM: conv, "
+            "fc_o and dropout removed, and DANet's residual x + gamma * out (a learned scalar gamma) added around "
+            "it. Left: the peer scales the energy by 1/sqrt(HW) where DANet takes max - energy (one element-wise "
+            "pass over the C x C map either way).",
             "对照实现在前面加了一个 KxK 卷积，最后接一个 HW x HW 的线性层（fc_o），并对注意力做 10% 的 dropout；构建时需要 "
-            "H、W。按 DANet 的 CAM 对齐：去掉卷积、fc_o 与 dropout。剩余差异：对照实现把能量乘以 1/sqrt(HW)，而 DANet 取 "
-            "max - energy，且对照实现没有残差。",
+            "H、W，且没有残差。按 DANet 的 CAM 对齐：去掉卷积、fc_o 与 dropout，并在外面补上 DANet 的残差 x + gamma * out"
+            "（gamma 为可学习的标量）。剩余差异：对照实现把能量乘以 1/sqrt(HW)，而 DANet 取 max - energy（两者都是在 C x C "
+            "的矩阵上做一次逐元素运算）。",
         ),
     ),
     # ------------------------------------------------------------------ branch and kernel selection, convolutions
@@ -2002,10 +2007,10 @@ PAIRS: list[Pair] = [
         _as_danet("abd-net-cam", "danet-cam"),
         text(
             "ABD-Net's CAM is DANet's: the peer is aligned as for danet-cam (its KxK conv, HW x HW output linear "
-            "and dropout removed). Left: the peer scales the energy by 1/sqrt(HW) where ABD-Net takes max - "
-            "energy, and has no residual.",
+            "and dropout removed, the residual x + gamma * out added). Left: the peer scales the energy by "
+            "1/sqrt(HW) where ABD-Net takes max - energy.",
             "ABD-Net 的 CAM 即 DANet 的 CAM：对照实现按 danet-cam 的方式对齐（去掉 KxK 卷积、HW x HW 的输出线性层与 "
-            "dropout）。剩余差异：对照实现把能量乘以 1/sqrt(HW)，而 ABD-Net 取 max - energy，且对照实现没有残差。",
+            "dropout，并补上残差 x + gamma * out）。剩余差异：对照实现把能量乘以 1/sqrt(HW)，而 ABD-Net 取 max - energy。",
         ),
     ),
 ]

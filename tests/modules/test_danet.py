@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 import cvattn
@@ -38,3 +39,13 @@ def test_zero_init_is_identity():
     x = torch.randn(1, 16, 4, 4)
     for id in ("danet-pam", "danet-cam"):
         torch.testing.assert_close(cvattn.create(id, channels=16, zero_init=True)(x), x)
+
+
+@pytest.mark.parametrize("c,hw", [(8, 20), (20, 8)])  # gamma on the C x C map, then on the C x HW product
+def test_scaled_product_is_gamma_times_the_product_either_way(c, hw):
+    from cvattn.attention.danet import scaled_product
+
+    gamma = torch.tensor([0.3], dtype=torch.float64)
+    attn, v = torch.rand(2, c, c, dtype=torch.float64), torch.randn(2, c, hw, dtype=torch.float64)
+    expected = 0.3 * torch.einsum("nij,njk->nik", attn, v)
+    torch.testing.assert_close(scaled_product(gamma, attn, v), expected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import fx, nn
 
 from .._registry import register
 from ..layers import check_input, match_memory_format
@@ -69,6 +69,15 @@ class PositionAttention(nn.Module):
         return self.gamma * match_memory_format(e.transpose(1, 2).reshape(x.shape), x) + x
 
 
+@fx.wrap
+def scaled_product(gamma: torch.Tensor, attn: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``gamma * (attn @ v)`` for a scalar ``gamma``, applied to whichever of ``attn`` and the product is smaller
+    (a leaf for torch.fx: the choice reads the sizes)."""
+    if attn.size(-1) <= v.size(-1):
+        return (attn * gamma) @ v
+    return (attn @ v) * gamma
+
+
 @register("danet-cam", kind="attention", inputs=(64, 14, 14), channels=64)
 class ChannelAttention(nn.Module):
     """DANet channel attention: every channel aggregates all channels, weighted by channel similarity.
@@ -111,5 +120,5 @@ class ChannelAttention(nn.Module):
         # official: softmax(max(A) - A) with A = X X^T; the row maximum is a constant of each row, which
         # softmax cancels (and softmax subtracts the maximum of -A itself): softmax(-A), one pass fewer
         attn = torch.softmax(-(q @ q.transpose(1, 2)), -1)  # (N, C, C)
-        y = (attn * self.gamma) @ q  # gamma scales the C x C map rather than the C x HW output
+        y = scaled_product(self.gamma, attn, q)  # gamma * (attn q), on the C x C map or the C x HW output
         return match_memory_format(y.reshape(x.shape), x) + x
