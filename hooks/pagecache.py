@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -385,6 +386,12 @@ def _patch_mkdocstrings() -> None:
 # files the docs folder already has still take precedence, as in mkdocs.
 
 
+def _is_project_dir(folder: Path) -> bool:
+    """A theme folder of the project itself (``custom_dir``), not an installed theme: a virtual environment
+    inside the checkout (``.venv``) holds Material's folders too, and walking them is what the list saves."""
+    return folder.is_relative_to(ROOT) and not folder.is_relative_to(Path(sys.prefix).resolve())
+
+
 def _listing(folder: Path) -> str:
     return _sha(*sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
 
@@ -406,7 +413,7 @@ def _patch_theme_files() -> None:
             _state["base"],
             json.dumps([str(d) for d in dirs]),
             json.dumps(sorted(config.theme.static_templates)),
-            *(_listing(d) for d in dirs if d.is_relative_to(ROOT)),
+            *(_listing(d) for d in dirs if _is_project_dir(d)),
         )
         found = _load(key)
         if found is None:
