@@ -30,6 +30,7 @@ import operator
 import os
 import textwrap
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -586,17 +587,16 @@ def _fold_repeats(boxes: dict[int, Box]) -> bool:
     return False
 
 
-def _regions(boxes: dict[int, Box]) -> list[tuple[int, int, list[int]]]:
+def _regions(boxes: dict[int, Box]) -> list[tuple[int, int, tuple[int, ...]]]:
     """Every run of three or more boxes that has one way in and one way out: the boxes between an entry ``e``
     and an exit ``x``, whose only outside inputs are ``e``'s own inputs and parameters and whose only outside
     readers read ``x``; as ``(e, x, members in order)``."""
     keys = sorted(boxes)
     users = _consumers(boxes)
     preds = {k: [s for s in dict.fromkeys(s for s, _ in boxes[k].ins) if s in boxes] for k in keys}
-    order, seen = (
-        [],
-        set(),
-    )  # a topological order (merged boxes keep their first node's key, so keys may not be)
+    # a topological order (merged boxes keep their first node's key, so the keys need not be one)
+    order: list[int] = []
+    seen: set[int] = set()
 
     def visit(k: int) -> None:
         seen.add(k)
@@ -631,7 +631,7 @@ def _regions(boxes: dict[int, Box]) -> list[tuple[int, int, list[int]]]:
                 continue
             if any(u not in members for v in members - {x} for u in users[v]):
                 continue
-            found.append((e, x, sorted(members)))
+            found.append((e, x, tuple(sorted(members))))
     return found
 
 
@@ -643,13 +643,8 @@ def _collapse_regions(boxes: dict[int, Box], max_boxes: int) -> None:
         regions = _regions(boxes)
         if not regions:
             return
-        signature = {
-            r: tuple(t for k in r[2] for t in boxes[k].titles)
-            for r in map(tuple, ((e, x, tuple(m)) for e, x, m in regions))
-        }
-        count: dict[tuple, int] = {}
-        for sig in signature.values():
-            count[sig] = count.get(sig, 0) + 1
+        signature = {r: tuple(t for k in r[2] for t in boxes[k].titles) for r in regions}
+        count = Counter(signature.values())
         first = min(signature, key=lambda r: (-count[signature[r]], len(r[2]), r[0]))
         taken: set[int] = set()
         for e, x, members in sorted(
@@ -658,10 +653,10 @@ def _collapse_regions(boxes: dict[int, Box], max_boxes: int) -> None:
             if taken & set(members):
                 continue
             taken |= set(members)
-            _collapse(boxes, e, x, list(members))
+            _collapse(boxes, e, x, members)
 
 
-def _collapse(boxes: dict[int, Box], e: int, x: int, members: list[int]) -> None:
+def _collapse(boxes: dict[int, Box], e: int, x: int, members: tuple[int, ...]) -> None:
     """Merge the boxes ``members`` (entry ``e`` first, exit ``x``) into the box ``e``."""
     head, inside = boxes[e], set(members)
     for k in members[1:]:

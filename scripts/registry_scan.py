@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .catalog import ROOT
 
@@ -155,17 +156,24 @@ def _all_facts(package_dir: str, stamp: tuple) -> tuple[tuple[str, dict], ...]:
 
 def scan(package_dir: Path = PACKAGE_DIR) -> dict[str, str]:
     """Map every registered module id to ``package.module.ClassName``."""
-    return {i: d[0] for i, d in scan_details(package_dir).items()}
+    return {i: d.path for i, d in scan_details(package_dir).items()}
 
 
-def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, tuple[str, tuple[tuple[int, ...], ...], int]]:
-    """Map every registered module id to (``package.module.ClassName``, its example input shapes, the number
-    of tensors its forward returns)."""
+class Registered(NamedTuple):
+    """What a ``@register`` decorator says about one module id."""
+
+    path: str  # package.module.ClassName
+    inputs: tuple[tuple[int, ...], ...]  # the example input shapes
+    outputs: int  # how many tensors forward returns
+
+
+def scan_details(package_dir: Path = PACKAGE_DIR) -> dict[str, Registered]:
+    """Map every registered module id to its :class:`Registered` facts."""
     found = {}
     for path, facts in _all_facts(str(package_dir), _stamp(package_dir)):
         dotted = ".".join(Path(path).relative_to(package_dir.parent).with_suffix("").parts)
         for module_id, cls, inputs, _, outputs in facts["registered"]:
-            found[module_id] = (f"{dotted}.{cls}", tuple(tuple(s) for s in inputs), outputs)
+            found[module_id] = Registered(f"{dotted}.{cls}", tuple(tuple(s) for s in inputs), outputs)
     return dict(sorted(found.items()))
 
 

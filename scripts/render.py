@@ -545,8 +545,8 @@ def _num(value: float | int | None, digits: int = 3) -> str:
 
 
 def _total_flops(setting: dict, labels: dict[str, str], short: bool = False) -> str:
-    """The total FLOPs of a setting; a module that returns its input in eval mode says so beside its 0
-    (``short``: in a tooltip, so that a sortable column still reads the cell as the number 0)."""
+    """The total FLOPs of a setting; a module that returns its input in eval mode, or only moves data, says so
+    beside its 0 (``short``: in a tooltip, so that a sortable column still reads the cell as the number 0)."""
     for flag, label in (("identity_in_eval", "identity"), ("moves_data_only", "moves_data")):
         if setting.get(flag) and not setting.get("total_flops"):
             return f'<abbr title="{labels[label]}">0</abbr>' if short else labels[label]

@@ -377,19 +377,19 @@ def generate(catalog: Catalog, docs_dir: Path = DOCS_DIR, *, assets: bool = True
 
     details = scan_details()
     costs = load_costs_data()
-    paths = {i: d[0] for i, d in details.items()}
+    paths = {i: d.path for i, d in details.items()}
     from .bench_page import load_bench
     from .parity import load_data
 
     pages = render.site_pages(
         catalog,
         paths,
-        {i: d[1] for i, d in details.items()},
+        {i: d.inputs for i, d in details.items()},
         costs,
         load_data(),
         code=scan_code(),
         bench=load_bench(),
-        outputs={i: d[2] for i, d in details.items()},
+        outputs={i: d.outputs for i, d in details.items()},
     )
     pages.update(extra_pages(catalog))
     if assets:

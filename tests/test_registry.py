@@ -152,7 +152,7 @@ def test_source_scan_agrees_with_registry():
     expected = {i: f"{cvattn.get_spec(i).cls.__module__}.{cvattn.get_spec(i).cls.__qualname__}" for i in IDS}
     assert scan() == expected
     details = scan_details()
-    assert {i: (d[1], d[2]) for i, d in details.items()} == {
+    assert {i: (d.inputs, d.outputs) for i, d in details.items()} == {
         i: (cvattn.get_spec(i).inputs, cvattn.get_spec(i).outputs) for i in IDS
     }
 

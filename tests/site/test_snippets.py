@@ -20,9 +20,9 @@ def snippets() -> list[tuple[str, str]]:
     details = scan_details()
     pages = render.site_pages(
         catalog,
-        {i: d[0] for i, d in details.items()},
-        {i: d[1] for i, d in details.items()},
-        outputs={i: d[2] for i, d in details.items()},
+        {i: d.path for i, d in details.items()},
+        {i: d.inputs for i, d in details.items()},
+        outputs={i: d.outputs for i, d in details.items()},
     )
     for name, content in sorted(pages.items()):
         if name.endswith(".md") and ".zh." not in name:  # zh pages show the same code

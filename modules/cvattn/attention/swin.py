@@ -163,9 +163,8 @@ class SwinWindowAttention(nn.Module):
         check_input(x, self.channels)
         n, c, h, w = x.size(0), self.channels, x.size(2), x.size(3)
         m, s, heads = self.window_size, self.shift_size, self.num_heads
-        pad_b, pad_r = (m - h % m) % m, (m - w % m) % m
-        hp, wp = h + pad_b, w + pad_r
         z = pad_to_windows(to_channels_last(x), m)  # (N, Hp, Wp, C)
+        hp, wp = z.size(1), z.size(2)
         if s > 0:
             z = torch.roll(z, shifts=(-s, -s), dims=(1, 2))
         windows = window_partition(z, m)  # (N, nW, M*M, C)
