@@ -317,6 +317,23 @@ def test_cache_key_depends_on_the_module_source(monkeypatch, tmp_path):
     assert diagram.cache_key("se") != key
 
 
+def test_cache_key_depends_on_the_files_the_module_imports(monkeypatch, tmp_path):
+    """ABD-Net's CAM subclasses DANet's: editing danet.py changes the key of abd-net-cam's diagram."""
+    import shutil
+
+    from scripts import registry_scan
+
+    key = diagram.cache_key("abd-net-cam")
+    package = tmp_path / "cvattn"
+    shutil.copytree(registry_scan.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    danet = package / "attention" / "danet.py"
+    danet.write_text(danet.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    real_scan = registry_scan.scan
+    monkeypatch.setattr(registry_scan, "PACKAGE_DIR", package)
+    monkeypatch.setattr(registry_scan, "scan", lambda package_dir=package: real_scan(package_dir))
+    assert diagram.cache_key("abd-net-cam") != key
+
+
 def test_identical_parallel_branches_are_drawn_once_and_marked():
     """DDF-Up applies four identical sub-pixel branches to the same input: one copy is drawn, marked (x4)."""
     boxes = diagram.diagram_boxes("ddf-up")
