@@ -73,7 +73,22 @@ def on_pre_build(config, **kwargs) -> None:
 
 
 def on_serve(server, config, builder, **kwargs):
+    """Watch the catalogue; watch docs/ without the pages this hook generates into it.
+
+    Each rebuild writes the generated pages that changed into docs/catalog/, and with the whole of docs/ watched
+    that write started a second, needless rebuild (and reload) after every edit.
+    """
     server.watch(str(CATALOG_DIR))
+    docs = Path(config["docs_dir"]).resolve()
+    try:
+        server.unwatch(str(docs))
+    except KeyError:  # not watched (mkdocs serve --no-livereload): nothing to narrow
+        return server
+    server.watch(str(docs), recursive=False)
+    generated = docs / render.GENERATED_DIR
+    for child in sorted(docs.iterdir()):
+        if child.is_dir() and child != generated:
+            server.watch(str(child))
     return server
 
 

@@ -60,7 +60,7 @@ TOOLCHAIN = (
     "mkdocs-static-i18n",
     "jieba",
 )
-FORMAT = 1
+FORMAT = 2
 """Bump when what an entry holds changes."""
 
 log = logging.getLogger("mkdocs.hooks.pagecache")
@@ -278,14 +278,17 @@ def _inventory_kwargs(args: list, kwargs: dict) -> dict:
 #
 # A page whose Markdown changed is converted again, its API block (``::: cvattn.X``) included, and rendering
 # that block costs more than the rest of the page: griffe loads the whole package (about a second) before the
-# templates run. The block's HTML follows from the block, the package's sources, the templates, the page and its
-# language, so it is kept on its own: editing an entry's text re-converts its page without griffe. A hit restores
-# the headings the block hands to the table of contents and replays the autorefs anchors and inventory items
-# they register, as a page hit does.
+# templates run. The block's HTML follows from the block, the package's sources, the templates and mkdocstrings'
+# locale, so it is kept on its own: editing an entry's text re-converts its page without griffe, and the twin of a
+# page in another language (same block, other URL) reuses it, which halves the API rendering of a cold build. The
+# HTML holds no URL (cross-references stay autorefs placeholders until each page resolves them); a block whose
+# HTML names its page's URL is keyed on the URL too. A hit restores the headings the block hands to the table of
+# contents and replays the autorefs anchors and inventory items they register on the current page, as a page hit
+# does (an item's URI is kept relative to the page it was recorded on).
 
 
-def _block_key(processor: Any, identifier: str, yaml_block: str, heading_level: int) -> str:
-    page = processor._autorefs.current_page
+def _block_key(processor: Any, identifier: str, yaml_block: str, heading_level: int, url: str | None = None) -> str:
+    """The key of an API block's rendering; ``url``: the page's, for a block whose HTML names it."""
     return _sha(
         FORMAT,
         "api-block",
@@ -293,11 +296,29 @@ def _block_key(processor: Any, identifier: str, yaml_block: str, heading_level: 
         _state["api"],
         _state["templates"],
         getattr(processor._handlers, "_locale", None),
-        page.url if page is not None else None,
+        url,
         identifier,
         yaml_block,
         heading_level,
     )
+
+
+def _relative_uri(item: dict, page_url: str) -> dict:
+    """An inventory item with its URI relative to the page it was registered on (``{"page_uri": suffix}``)."""
+    uri = item.get("uri")
+    if isinstance(uri, str) and page_url and uri.startswith(page_url):
+        item = {k: v for k, v in item.items() if k != "uri"}
+        item["page_uri"] = uri[len(page_url) :]
+    return item
+
+
+def _absolute_uri(item: dict, page_url: str) -> dict:
+    """The inverse of :func:`_relative_uri`, on the page the item is registered on now."""
+    if "page_uri" not in item:
+        return item
+    item = dict(item)
+    item["uri"] = page_url + item.pop("page_uri")
+    return item
 
 
 def _patch_mkdocstrings() -> None:
@@ -314,8 +335,10 @@ def _patch_mkdocstrings() -> None:
         self._cvattn_block = None
         if not (enabled() and _state["base"]) or self._autorefs.current_page is None:
             return process_block(self, identifier, yaml_block, heading_level)
-        key = _block_key(self, identifier, yaml_block, heading_level)
-        hit = _load(key)
+        url = self._autorefs.current_page.url
+        hit = _load(_block_key(self, identifier, yaml_block, heading_level))
+        if hit is None and url:
+            hit = _load(_block_key(self, identifier, yaml_block, heading_level, url))
         if hit is not None:
             handler = self._handlers.get_handler(
                 self._handlers.get_handler_name(yaml.safe_load(yaml_block) or {})
@@ -334,7 +357,8 @@ def _patch_mkdocstrings() -> None:
             for logger in loggers:
                 logger.removeHandler(counter)
         if handler.outer_layer and not counter.count:  # a block that warns must warn again: not kept
-            self._cvattn_block = ("miss", key, html)
+            own = url if url and url in html else None
+            self._cvattn_block = ("miss", _block_key(self, identifier, yaml_block, heading_level, own), html)
         return html, handler, data
 
     def _process_headings(self, handler, element) -> None:
@@ -350,7 +374,7 @@ def _patch_mkdocstrings() -> None:
             for args, kwargs in hit["autorefs"]:
                 self._autorefs.register_anchor(page, *args, **kwargs)
             for kwargs in hit["inventory"]:
-                self._handlers.inventory.register(**kwargs)
+                self._handlers.inventory.register(**_absolute_uri(kwargs, page.url))
             return None
         _, key, html = state
         before = len(element)
@@ -367,7 +391,9 @@ def _patch_mkdocstrings() -> None:
                 "autorefs": [
                     (args[1:], kwargs) for args, kwargs in anchors.calls if args and args[0] is page
                 ],
-                "inventory": [_inventory_kwargs(args, kwargs) for args, kwargs in items.calls],
+                "inventory": [
+                    _relative_uri(_inventory_kwargs(args, kwargs), page.url) for args, kwargs in items.calls
+                ],
             },
         )
         return None

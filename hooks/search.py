@@ -110,6 +110,7 @@ class LazyJieba:
         self._taught = 0  # how many of them the loaded dictionary has learnt
         self._memo: dict[str, dict[str, list[str]]] = {}  # state -> text -> pieces
         self._dirty: set[str] = set()
+        self._state: str | None = None  # state_key() until the next batch
 
     def teach(self, words) -> None:
         """Queue the words collected by one language build (those already queued are left out)."""
@@ -117,10 +118,14 @@ class LazyJieba:
         batch = sorted(set(words) - known)
         if batch:
             self._batches.append(batch)
+            self._state = None
 
     def state_key(self) -> str:
-        data = json.dumps([getattr(self._jieba, "__version__", "?"), WORD_FREQ, self._batches])
-        return hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
+        """The dictionary's state, hashed (asked for every text cut: computed once per batch taught)."""
+        if self._state is None:
+            data = json.dumps([getattr(self._jieba, "__version__", "?"), WORD_FREQ, self._batches])
+            self._state = hashlib.sha256(data.encode("utf-8")).hexdigest()[:24]
+        return self._state
 
     def _memo_of(self, state: str) -> dict[str, list[str]]:
         memo = self._memo.get(state)
@@ -262,6 +267,9 @@ def on_post_build(config, **kwargs) -> None:
     for lang, part in parts.items():
         target = path if lang is None else site / lang / INDEX
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(part, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        # replaced, not written through: the merged index may be a link to the previous build's (scripts/site.py)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(part, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, target)
     counts = ", ".join(f"{lang or 'default'} {len(part['docs'])}" for lang, part in parts.items())
     log.info(f"search: index split by language ({counts} entries)")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import render
 from .catalog import CATALOG_DIR, ROOT, Catalog, load, schema_text
-from .site import SITE_DIR, generate, is_up_to_date, mkdocs_build, write_if_changed
+from .site import SITE_DIR, generate, inputs_digest, is_up_to_date, mkdocs_build, write_if_changed
 
 README = ROOT / "README.md"
 SCHEMA = CATALOG_DIR / "schema.json"
@@ -144,7 +144,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         --force          rebuild even when no input changed since the last build
     """
     start = time.perf_counter()
-    if not (args.serve or args.force) and is_up_to_date(SITE_DIR):  # the inputs of a build that passed: valid
+    digest = inputs_digest()
+    if not (args.serve or args.force) and is_up_to_date(SITE_DIR, digest):  # the inputs of a build that passed: valid
         print(
             f"site is up to date ({time.perf_counter() - start:.1f} s): nothing changed since the last build; --force rebuilds"
         )
@@ -158,7 +159,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{args.port}"], cwd=ROOT
         )
     try:
-        mkdocs_build(SITE_DIR, strict=not args.no_strict)
+        mkdocs_build(SITE_DIR, strict=not args.no_strict, digest=digest)
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -221,3 +221,30 @@ def test_an_edited_package_renders_the_api_block_again(tmp_path):
     assert code == 0, log
     assert "API blocks reused in the pages computed: 0" in log
     assert b"A better gate." in (project / "site" / "api" / "index.html").read_bytes()
+
+
+def test_the_twin_of_a_page_in_another_language_reuses_its_api_block(tmp_path, monkeypatch):
+    """mkdocs-static-i18n builds api.md and api.zh.md in turn, each with the same API block at another URL: a
+    cold build renders the block once and the zh build reuses it; the pages and the inventory (URIs recorded on
+    the en page, replayed on the zh one) are those of a build without the cache."""
+    project, cache = _api_project(tmp_path), tmp_path / "cache"
+    (project / "docs" / "index.zh.md").write_text("# 首页\n\n见 [Gate](api.md#toypkg.Gate)。\n", encoding="utf-8")
+    (project / "docs" / "api.zh.md").write_text(API_PAGE.replace("Some text.", "一些文字。"), encoding="utf-8")
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace(
+        "plugins:\n",
+        "plugins:\n  - i18n:\n      docs_structure: suffix\n      languages:\n"
+        "        - {locale: en, default: true, name: English, build: true}\n"
+        "        - {locale: zh, name: 中文, build: true}\n",
+    )
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    code, log, _ = _build(project, cache)
+    assert code == 0, log
+    reused = [int(n) for n in re.findall(r"API blocks reused in the pages computed: (\d+)", log)]
+    assert reused and reused[-1] == 1, log  # the zh build: its page converted, its block the en page's
+    cached = _files(project / "site") | {Path("objects.inv"): (project / "site" / "objects.inv").read_bytes()}
+    assert 'id="toypkg.Gate"' in (project / "site" / "zh" / "api" / "index.html").read_text(encoding="utf-8")
+    monkeypatch.setenv("CVATTN_PAGE_CACHE", "0")
+    assert _build(project, cache)[0] == 0
+    fresh = _files(project / "site") | {Path("objects.inv"): (project / "site" / "objects.inv").read_bytes()}
+    assert cached == fresh
