@@ -22,6 +22,7 @@ Commands (each one's own ``--help`` is its manual):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -347,6 +348,13 @@ def cmd_compile_check(args: argparse.Namespace) -> int:
 
 
 BENCH_ENVS = {"fightingcv": ROOT / ".bench" / "fightingcv", "timm": ROOT / ".bench" / "timm"}
+BENCH_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(4 << 30)}
+"""glibc's allocator settings of a bench run (a variable already set in the caller's environment wins). By default a
+freed block of more than a few MB goes back to the system, and the next pass faults its pages in again: a tenth to
+a half of a pass over 8x64x56x56, and so erratic that the same module's cells spread from 0.7 to 1.6 of the same
+peer. With the largest mmap threshold (32 MiB) and no trimming, freed tensors are reused, as in a training loop
+with PyTorch's caching allocators. Both sides of a cell always run in one process under the same settings; each
+run records them."""
 BENCH_SIZES = ("8x64x56x56", "8x256x28x28", "32x512x14x14")
 
 
@@ -416,7 +424,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ]
         if args.only:
             cmd += ["--only", *args.only]
-        if subprocess.call(cmd, cwd=ROOT) != 0:
+        if subprocess.call(cmd, cwd=ROOT, env={**BENCH_ALLOCATOR, **os.environ}) != 0:
             return 1
         ran = True
     if ran:

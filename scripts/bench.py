@@ -283,6 +283,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def allocator() -> dict[str, str]:
+    """The glibc allocator settings this process started with (``MALLOC_*`` variables; ``./dev bench`` sets
+    ``scripts.__main__.BENCH_ALLOCATOR``); empty: glibc's defaults."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("MALLOC_")}
+
+
 def environment(command: str) -> dict[str, Any]:
     """The versions in this environment (torch and every peer package installed) and the command run in it."""
     from importlib.metadata import PackageNotFoundError, version
@@ -340,7 +346,13 @@ def describe(data: dict[str, Any], env: str, command: str, run_id: str) -> dict[
     data["machine"] = machine()
     data.setdefault("environments", {})[env] = environment(command)
     runs = data.setdefault("runs", {})
-    runs[run_id] = {"env": env, "command": command, "torch": torch.__version__, "date": _now()}
+    runs[run_id] = {
+        "env": env,
+        "command": command,
+        "torch": torch.__version__,
+        "date": _now(),
+        "allocator": allocator(),
+    }
     data["timing"] = {
         "what": "forward + backward, training mode, gradients of the parameters and of the input",
         "interleaved": True,

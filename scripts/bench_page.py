@@ -26,7 +26,10 @@ LABELS = {
             "**interleaved**: each repeat runs one pass of cvattn and one of the peer, alternating which goes "
             "first, after a warm-up; the tables give the medians of the repeats, the ratio of the two medians, and in "
             "brackets the interquartile range of the per-repeat ratios (how steady the comparison was). Each pair is configured to "
-            "compute the same thing, and its section says how it was aligned and what is left different."
+            "compute the same thing, and its section says how it was aligned and what is left different. The "
+            "runs list gives the settings of glibc's allocator each ran with: pinned (`./dev bench` does so), freed "
+            "tensors are reused instead of being returned to the system and faulted in again on the next pass, "
+            "which otherwise makes memory-bound cells erratic."
         ),
         "ratio_rule": (
             "**Ratio = cvattn time / peer time. Below 1 means cvattn is faster; above 1 (in bold) means the peer "
@@ -34,6 +37,8 @@ LABELS = {
         ),
         "command": "Made by",
         "cell_count": "cells",
+        "allocator": "allocator",
+        "glibc_defaults": "glibc defaults",
         "machine": "Machine",
         "cpu": "CPU",
         "cores": "cores",
@@ -85,11 +90,15 @@ LABELS = {
             "（同时计算参数与输入的梯度），两边在同一进程、同一个 torch 中，使用相同的输入。计时采用**交替**方式：预热之后，"
             "每一轮先后各运行一次 cvattn 与对照实现，并轮流交换先后顺序；表中给出各轮耗时的中位数、两个中位数之比，括号内是逐轮比值的四分位距"
             "（反映比较是否稳定）。每一对模块都配置为计算相同的"
-            "内容，其小节说明了对齐方式以及仍然存在的差异。"
+            "内容，其小节说明了对齐方式以及仍然存在的差异。运行记录列出了每次运行所用的 glibc 内存分配器设置："
+            "固定这些设置后（`./dev bench` 默认如此），释放的张量会被重复利用，而不是归还给系统、在下一轮重新触发缺页，"
+            "否则受内存带宽限制的单元测得的时间会很不稳定。"
         ),
         "ratio_rule": "**比值 = cvattn 耗时 / 对照实现耗时。小于 1 表示 cvattn 更快；大于 1（加粗）表示对照实现更快。**",
         "command": "生成命令",
         "cell_count": "单元数",
+        "allocator": "内存分配器",
+        "glibc_defaults": "glibc 默认设置",
         "machine": "测试机器",
         "cpu": "CPU",
         "cores": "核",
@@ -214,12 +223,15 @@ def _provenance(data: dict[str, Any], lang: str) -> str:
         cells = [c for p in data.get("pairs", {}).values() for c in p["cells"]]
         out.append(f"**{L['command']}**{L['colon']}\n\n")
         out.append(
-            f"| {L['date']} | {L['env']} | {L['cell_count']} | {L['command']} |\n| --- | --- | --- | --- |\n"
+            f"| {L['date']} | {L['env']} | {L['cell_count']} | {L['allocator']} | {L['command']} |\n"
+            "| --- | --- | --- | --- | --- |\n"
         )
         for run_id, run in sorted(runs.items()):
             n = sum(c.get("run") == run_id for c in cells)
             command = run["command"].replace("`", "")
-            out.append(f"| {run.get('date', '?')} | `.bench/{run['env']}` | {n} | `{command}` |\n")
+            settings = run.get("allocator") or {}
+            alloc = "<br>".join(f"`{k}={v}`" for k, v in settings.items()) or L["glibc_defaults"]
+            out.append(f"| {run.get('date', '?')} | `.bench/{run['env']}` | {n} | {alloc} | `{command}` |\n")
         out.append("\n")
     return "".join(out)
 

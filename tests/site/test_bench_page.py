@@ -24,6 +24,7 @@ DATA = {
             "env": "timm",
             "command": "./dev bench",
             "torch": "2.14.1",
+            "allocator": {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296"},
             "date": "2026-01-01T00:00:00Z",
         }
     },
@@ -100,7 +101,11 @@ def test_the_page_lists_every_pair_with_its_alignment_and_cells(catalog, lang):
         assert f"{{ #{bench_page.anchor(key)} }}" in page and f"(#{bench_page.anchor(key)})" in page
         assert entry["alignment"][lang].replace(">", "&gt;") in page
     assert "Test CPU 9000" in page and "2.14.1" in page
-    assert "| 2026-01-01T00:00:00Z | `.bench/timm` | 1 | `./dev bench` |" in page  # the run and its cells
+    # the run, its cells and the allocator settings it ran with
+    assert (
+        "| 2026-01-01T00:00:00Z | `.bench/timm` | 1 | `MALLOC_MMAP_THRESHOLD_=33554432`<br>"
+        "`MALLOC_TRIM_THRESHOLD_=4294967296` | `./dev bench` |"
+    ) in page
     assert ("timm needs H divisible by 8" if lang == "en" else "timm 要求 H 能被 8 整除") in page
     assert ("another computation" if lang == "en" else "计算不同") in page
     # ratios above 1 are bold, below 1 plain; the compiled cell shows both sides

@@ -116,6 +116,7 @@ def test_merge_replaces_only_the_cells_run_again():
 
 def test_run_writes_the_file_and_a_partial_rerun_keeps_the_rest(tmp_path, monkeypatch):
     pair = toy_pair()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "123")
     monkeypatch.setattr(bench, "PAIRS", [pair])
     monkeypatch.setattr(bench, "_cls", lambda path: nn.Identity)
     out = tmp_path / "bench.json"
@@ -126,6 +127,7 @@ def test_run_writes_the_file_and_a_partial_rerun_keeps_the_rest(tmp_path, monkey
     assert data["environments"]["toy"]["command"] == "./dev bench --test"
     (run_id,) = data["runs"]
     assert data["runs"][run_id]["command"] == "./dev bench --test"
+    assert data["runs"][run_id]["allocator"]["MALLOC_TRIM_THRESHOLD_"] == "123"  # the settings it ran with
     assert all(c["run"] == run_id for c in data["pairs"][pair.key]["cells"])
     assert data["environments"]["toy"]["torch"] == torch.__version__
     assert data["machine"]["cores"] and data["not_counterparts"] == NOT_COUNTERPARTS
@@ -163,6 +165,29 @@ def test_the_command_line_defaults_are_the_runner_defaults():
     assert bench_command(args).startswith(
         "./dev bench --sizes 8x64x56x56 8x256x28x28 32x512x14x14 --threads 1 2"
     )
+
+
+def test_the_peer_environments_run_with_the_pinned_allocator(tmp_path, monkeypatch):
+    """`./dev bench` starts each environment's process with BENCH_ALLOCATOR (glibc reads it at start-up); a
+    setting the caller already made wins."""
+    import subprocess
+
+    from scripts import __main__ as cli
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, cwd, env: calls.append(env) or 0)
+    monkeypatch.setattr(cli, "BENCH_ENVS", {"timm": tmp_path})
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").touch()
+    monkeypatch.setattr("scripts.bench_page.load_bench", lambda path: {})
+    monkeypatch.setattr("scripts.bench_page.terminal_summary", lambda data: "")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "7")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    args = cli.parser("bench").parse_args(["bench", "--envs", "timm", "--out", str(tmp_path / "b.json")])
+    assert cli.cmd_bench(args) == 0
+    (env,) = calls
+    assert env["MALLOC_MMAP_THRESHOLD_"] == cli.BENCH_ALLOCATOR["MALLOC_MMAP_THRESHOLD_"] == str(32 << 20)
+    assert env["MALLOC_TRIM_THRESHOLD_"] == "7"
 
 
 def test_only_rejects_an_id_without_a_pair():
