@@ -7,6 +7,7 @@ and the pages written once per process, and re-done only when a catalogue file c
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.plugins import event_priority  # noqa: E402
 
 from scripts import render  # noqa: E402
 from scripts.catalog import CATALOG_DIR, CatalogError, load_or_raise  # noqa: E402
@@ -108,3 +110,35 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
     if lang in PERMALINK_TITLE:
         html = html.replace('title="Permanent link"', PERMALINK_TITLE[lang])
     return html
+
+
+# mkdocstrings writes objects.inv (the API inventory, for other projects' cross-references) into the site root in each
+# language build, so the last, Chinese, build replaced the English one and every URI pointed at a zh/ page. The
+# inventory of the default language's build is kept and put back after the last build.
+INVENTORY = "objects.inv"
+
+
+def _i18n(config):
+    return config.plugins.get("i18n")
+
+
+@event_priority(-30)  # after mkdocstrings has written the inventory (-20)
+def on_env(env, config, files, **kwargs):
+    i18n = _i18n(config)
+    if i18n is None or getattr(i18n, "is_default_language_build", True):
+        path = Path(config["site_dir"]) / INVENTORY
+        _state["inventory"] = (path, path.read_bytes()) if path.is_file() else None
+    return env
+
+
+@event_priority(-300)  # after mkdocs-static-i18n (-100) has built the other languages
+def on_post_build(config, **kwargs) -> None:
+    i18n = _i18n(config)
+    if i18n is None or getattr(i18n, "building", False) or not _state.get("inventory"):
+        return
+    path, data = _state.pop("inventory")
+    if path.is_file() and path.read_bytes() == data:
+        return
+    tmp = path.with_name(f".{INVENTORY}.{os.getpid()}.tmp")  # replaced, not written through (a link, scripts/site.py)
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

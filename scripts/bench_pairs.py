@@ -2193,13 +2193,13 @@ NOT_COUNTERPARTS: list[dict[str, Any]] = [
         "fightingcv_attention",
         "Neither timm 1.0.31 nor fightingcv-attention has a class for these image modules, so they are not "
         "timed: octconv (and its first and last layers), scconv (and its SRU and CRU), emo, weightnet (and "
-        "weightnet-dw), kernelwarehouse, ddf (and ddf-up), drconv, sac, dynamic-relu (and dynamic-relu-a), "
-        "carafe, dysample, restormer-gdfn, nafnet (and its SCA and SimpleGate), mhn; seam and show-attend-tell "
+        "weightnet-dw), kernelwarehouse, ddf (and ddf-up), drconv, sac, dynamic-relu (and dynamic-relu-a, "
+        "dynamic-relu-c), carafe, dysample, restormer-gdfn, nafnet (and its SCA and SimpleGate), mhn; seam and show-attend-tell "
         "also take a second input (class maps, a decoder state) beside the map, and dynamic-head takes a "
         "feature pyramid.",
         "timm 1.0.31 与 fightingcv-attention 中都没有这些图像模块的对应类，因此不计时：octconv（及其首层与末层）、scconv"
         "（及其 SRU 与 CRU）、emo、weightnet（及 weightnet-dw）、kernelwarehouse、ddf（及 ddf-up）、drconv、sac、"
-        "dynamic-relu（及 dynamic-relu-a）、carafe、dysample、restormer-gdfn、nafnet（及其 SCA 与 SimpleGate）、mhn；seam 与 show-attend-tell 除特征图外还需要第二个输入（类别图、解码器"
+        "dynamic-relu（及 dynamic-relu-a、dynamic-relu-c）、carafe、dysample、restormer-gdfn、nafnet（及其 SCA 与 SimpleGate）、mhn；seam 与 show-attend-tell 除特征图外还需要第二个输入（类别图、解码器"
         "状态），dynamic-head 的输入是特征金字塔。",
     ),
     _not(

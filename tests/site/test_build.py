@@ -45,6 +45,23 @@ def test_exports_are_published(site):
     assert (site / "catalog" / "catalog.json").stat().st_size > 1000
 
 
+def test_the_api_inventory_points_at_the_english_pages(site):
+    """objects.inv (mkdocstrings' inventory, for intersphinx and mkdocstrings users elsewhere) lists every module
+    class at its English page: each language build writes it, and the last (zh) one used to win."""
+    import zlib
+
+    head, _, body = (site / "objects.inv").read_bytes().partition(b"compressed using zlib.\n")
+    assert head.startswith(b"# Sphinx inventory version 2")
+    lines = zlib.decompress(body).decode("utf-8").splitlines()
+    assert len(lines) > 200
+    for line in lines:
+        name, _domain, _prio, uri = line.split(" ")[:4]
+        page = uri.split("#")[0]
+        assert not page.startswith("zh/"), line
+        assert (site / page / "index.html").is_file(), line
+        assert name.startswith("cvattn."), line
+
+
 def test_chinese_search_index_is_segmented(site):
     docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     zh_docs = json.loads((site / "zh" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
