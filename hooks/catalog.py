@@ -7,7 +7,6 @@ and the pages written once per process, and re-done only when a catalogue file c
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mkdocs.plugins import event_priority  # noqa: E402
 
 from scripts import render  # noqa: E402
 from scripts.catalog import CATALOG_DIR, CatalogError, load_or_raise  # noqa: E402
-from scripts.site import generate  # noqa: E402
+from scripts.site import generate, write_if_changed  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.catalog")
 _state: dict[str, object] = {"stamp": None, "catalog": None}
@@ -136,9 +135,4 @@ def on_post_build(config, **kwargs) -> None:
     i18n = _i18n(config)
     if i18n is None or getattr(i18n, "building", False) or not _state.get("inventory"):
         return
-    path, data = _state.pop("inventory")
-    if path.is_file() and path.read_bytes() == data:
-        return
-    tmp = path.with_name(f".{INVENTORY}.{os.getpid()}.tmp")  # replaced, not written through (a link, scripts/site.py)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_if_changed(*_state.pop("inventory"))

@@ -92,6 +92,14 @@ def jieba_words(words, cut) -> list[str]:
     return out
 
 
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed over it: never half-written, and never written
+    into the old file (the merged index may be a hard link to the previous build's, see scripts/site.py)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 class LazyJieba:
     """Stands in for jieba in Material's search plugin, which only calls ``jieba.cut`` on runs of Han characters.
 
@@ -169,9 +177,8 @@ class LazyJieba:
         for state in sorted(self._dirty):
             try:
                 self._memo_dir.mkdir(parents=True, exist_ok=True)
-                tmp = self._memo_dir / f".{state}.{os.getpid()}.tmp"
-                tmp.write_text(json.dumps(self._memo[state], ensure_ascii=False), encoding="utf-8")
-                os.replace(tmp, self._memo_dir / f"{state}.json")
+                text = json.dumps(self._memo[state], ensure_ascii=False)
+                _replace_text(self._memo_dir / f"{state}.json", text)
             except OSError:
                 pass  # a read-only cache: cut again next time
         self._dirty.clear()
@@ -267,9 +274,6 @@ def on_post_build(config, **kwargs) -> None:
     for lang, part in parts.items():
         target = path if lang is None else site / lang / INDEX
         target.parent.mkdir(parents=True, exist_ok=True)
-        # replaced, not written through: the merged index may be a link to the previous build's (scripts/site.py)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(part, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, target)
+        _replace_text(target, json.dumps(part, ensure_ascii=False, separators=(",", ":")))
     counts = ", ".join(f"{lang or 'default'} {len(part['docs'])}" for lang, part in parts.items())
     log.info(f"search: index split by language ({counts} entries)")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import functools
 import hashlib
 import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,9 +19,10 @@ DOCS_DIR = ROOT / "docs"
 SITE_DIR = ROOT / "site"
 
 
-def write_if_changed(path: Path, content: str) -> bool:
-    """Atomically write ``content`` to ``path`` unless it already holds exactly that; True when written."""
-    data = content.encode("utf-8")
+def write_if_changed(path: Path, content: str | bytes) -> bool:
+    """Atomically write ``content`` (text as UTF-8) to ``path`` unless it already holds exactly that; True when
+    written. The file is replaced, never written into (it may be a hard link, see :func:`reusing_outputs`)."""
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
     if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -458,10 +459,7 @@ def _same_bytes(path: str, content: bytes) -> bool:
 
 def _same_files(a: str, b: str) -> bool:
     try:
-        if os.path.getsize(a) != os.path.getsize(b):
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            return fa.read() == fb.read()
+        return filecmp.cmp(a, b, shallow=False)
     except OSError:
         return False
 
