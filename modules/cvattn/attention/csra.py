@@ -95,14 +95,22 @@ class CSRA(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
         n, k = x.shape[0], self.num_classes
+        if len(self.temperatures) == 1:  # one head: no stacking, no sum over heads
+            m = self.heads[0].weight
+            s = F.conv2d(x, m / torch.linalg.vector_norm(m, dim=1, keepdim=True)).flatten(2)  # (N, K, HW)
+            if self._n_soft:
+                att = (s * torch.softmax(s * self.temperatures[0], -1)).sum(-1)
+            else:  # max, not amax: the gradient goes to one position, as with the official torch.max
+                att = s.max(-1).values
+            return torch.add(s.mean(-1), att, alpha=self.lam)
         m = torch.cat([self.heads[i].weight for i in self._order]).flatten(1)  # (H*K, C)
         m = m / torch.linalg.vector_norm(m, dim=1, keepdim=True)  # unit-norm class classifiers
         s = F.conv2d(x, m[:, :, None, None]).reshape(n, -1, k, x.shape[2] * x.shape[3])  # (N, H, K, HW)
-        base = s.mean(-1).sum(1)  # class-agnostic average pooling, once per head: (N, K)
-        att = base.new_zeros(())
+        logits = s.mean(-1).sum(1)  # class-agnostic average pooling, once per head: (N, K)
         if self._n_soft:
             s_soft = s[:, : self._n_soft]
-            att = att + (s_soft * torch.softmax(s_soft * self._soft_t.to(s.dtype), -1)).sum(-1).sum(1)
-        if self._n_soft < len(self.temperatures):
-            att = att + s[:, self._n_soft :].amax(-1).sum(1)  # T = inf: the maximum score
-        return base + self.lam * att
+            att = (s_soft * torch.softmax(s_soft * self._soft_t.to(s.dtype), -1)).sum(-1).sum(1)
+            logits = torch.add(logits, att, alpha=self.lam)
+        if self._n_soft < len(self.temperatures):  # T = inf: the maximum score
+            logits = torch.add(logits, s[:, self._n_soft :].max(-1).values.sum(1), alpha=self.lam)
+        return logits

@@ -8,7 +8,6 @@ Official code: https://github.com/dingmyu/davit (``timm/models/davit.py``, ``Cha
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
@@ -66,7 +65,8 @@ class DaViTChannelAttention(nn.Module):
         n, g = x.size(0), self.num_heads
         qkv = self.qkv(to_tokens(x)).reshape(n, -1, 3, g, self.channels // g)
         q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)  # 3 x (N, N_g, C_g, HW): channel tokens
-        # softmax(k v^T / sqrt(C_g)) q over the C_g channel tokens of each group
-        y = F.scaled_dot_product_attention(k, v, q, scale=self.scale)  # (N, N_g, C_g, HW)
+        # softmax(k v^T / sqrt(C_g)) q over the C_g channel tokens of each group, written out: the C_g x C_g map
+        # is small and its "head dimension" is HW, for which SDPA's fused CPU kernel is slower (timm's form)
+        y = torch.matmul(((k * self.scale) @ v.transpose(-2, -1)).softmax(-1), q)  # (N, N_g, C_g, HW)
         y = self.proj(y.permute(0, 3, 1, 2).reshape(n, -1, self.channels))  # (N, HW, C)
         return match_memory_format(from_tokens(y, x.shape[-2:]), x)

@@ -95,5 +95,5 @@ class ContextEncoding(nn.Module):
         codes = a.transpose(1, 2) @ feat - a.sum(1).unsqueeze(-1) * d
         e = self.code_act(self.code_bn(codes)).mean(1)  # (N, C)
         gamma = self.gate(self.fc(e))  # (N, C)
-        y = torch.relu(x + x * gamma[:, :, None, None])
+        y = torch.relu(x * (1 + gamma)[:, :, None, None])  # x + x * gamma with one full-size product
         return match_memory_format(y, x)

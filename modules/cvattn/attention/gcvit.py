@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input, match_memory_format
+from ..layers import attend, check_input, match_memory_format
 from ..tokens import from_channels_last, to_channels_last, to_tokens
 
 
@@ -160,14 +160,8 @@ class GlobalContextAttention(nn.Module):
         k, v = kv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # 2 x (N, nW, h, M^2, d)
         bias = self.relative_position_bias_table[self.relative_position_index]  # (M^2, M^2, h)
         drop = self.attn_drop if self.training else 0.0
-        y = F.scaled_dot_product_attention(
-            q.expand_as(k),
-            k,
-            v,
-            attn_mask=bias.permute(2, 0, 1).to(k.dtype),
-            dropout_p=drop,
-            scale=self.scale,
-        )  # (N, nW, h, M^2, d)
+        # q broadcasts over the windows: (N, 1, h, M^2, d) against (N, nW, h, M^2, d)
+        y = attend(q, k, v, bias.permute(2, 0, 1).to(k.dtype), scale=self.scale, dropout_p=drop)
         y = self.proj_drop(self.proj(y.transpose(2, 3).reshape(n, -1, m * m, c)))  # (N, nW, M^2, C)
         y = y.reshape(n, hp // m, wp // m, m, m, c).transpose(2, 3).reshape(n, hp, wp, c)
         return match_memory_format(from_channels_last(y[:, :height, :width]), x)

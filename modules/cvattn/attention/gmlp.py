@@ -7,32 +7,13 @@ No official code was released; this module follows the paper's equations and its
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
 from ..layers import LayerType, check_input, create_act, get_layer, match_memory_format
 from ..tokens import from_channels_last, to_channels_last
-
-
-def _mix_windows(
-    x: torch.Tensor, proj: Callable[[torch.Tensor], torch.Tensor], h: int, w: int
-) -> torch.Tensor:
-    """Apply ``proj`` over the ``h*w`` positions (last axis, row-major) of every ``h x w`` window of ``x``.
-
-    ``x`` is zero-padded at the bottom and right to multiples of ``(h, w)`` and the result cropped back.
-    """
-    n, c, height, width = x.shape
-    ph, pw = (-height) % h, (-width) % w
-    xp = F.pad(x, (0, pw, 0, ph))  # (N, C, H', W'), multiples of (h, w)
-    gh, gw = (height + ph) // h, (width + pw) // w
-    # (N, C, gh, h, gw, w) -> (N, C, gh, gw, h*w)
-    t = xp.reshape(n, c, gh, h, gw, w).permute(0, 1, 2, 4, 3, 5).reshape(n, c, gh, gw, h * w)
-    u = proj(t).reshape(n, c, gh, gw, h, w).permute(0, 1, 2, 4, 3, 5).reshape(n, c, height + ph, width + pw)
-    return u[:, :, :height, :width]
+from .mlp_mixer import mix_windows
 
 
 @register("gmlp", kind="attention", inputs=(64, 14, 14), channels=64, h=14, w=14, ffn_ratio=6)
@@ -110,6 +91,6 @@ class GMLP(nn.Module):
         z = self.act(self.proj_in(to_channels_last(x)))  # (N, H, W, d)
         z1, z2 = z.chunk(2, dim=-1)  # (N, H, W, d/2) each
         v = from_channels_last(self.norm(z2))  # (N, d/2, H, W)
-        gate = to_channels_last(_mix_windows(v, self.proj_spatial, self.h, self.w))  # W v + b
+        gate = to_channels_last(mix_windows(v, self.proj_spatial, self.h, self.w))  # W v + b
         y = self.proj_out(z1 * gate)  # (N, H, W, C)
         return match_memory_format(from_channels_last(y), x)

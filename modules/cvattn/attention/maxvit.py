@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._registry import register
-from ..layers import check_input, match_memory_format
+from ..layers import attend, check_input, match_memory_format
 from ..tokens import from_channels_last, to_channels_last
 
 PARTITIONS = ("block", "grid")
@@ -147,7 +147,7 @@ class MaxViTAttention(nn.Module):
         t = _partition(F.pad(to_channels_last(x), (0, 0, 0, pad_r, 0, pad_b)), p, grid)  # (B', P*P, C)
         q, k, v = (proj(t).unflatten(-1, (heads, d)).transpose(1, 2) for proj in (self.q, self.k, self.v))
         drop = self.attn_drop if self.training else 0.0
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=self.bias(), dropout_p=drop, scale=d**-0.5)
+        o = attend(q, k, v, self.bias(), scale=d**-0.5, dropout_p=drop)
         y = self.o(o.transpose(1, 2).flatten(2))  # (B', P*P, C)
         y = _stitch(y, p, grid, n, hp, wp)[:, :h, :w]  # (N, H, W, C)
         return match_memory_format(from_channels_last(y), x)

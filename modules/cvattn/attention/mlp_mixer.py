@@ -15,7 +15,7 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import fx, nn
 
 from .._registry import register
 from ..layers import LayerType, check_input, create_act, match_memory_format
@@ -24,14 +24,18 @@ GELU_TANH = partial(nn.GELU, approximate="tanh")
 """The tanh approximation of GELU: ``flax.linen.gelu``'s default, used by the official Mixer."""
 
 
-def _mix_windows(
+def mix_windows(
     x: torch.Tensor, mlp: Callable[[torch.Tensor], torch.Tensor], h: int, w: int
 ) -> torch.Tensor:
-    """Apply ``mlp`` over the ``h*w`` tokens (last axis, row-major) of every ``h x w`` window of ``x``.
+    """Apply ``mlp`` over the ``h*w`` positions (last axis, row-major) of every ``h x w`` window of ``x``.
 
-    ``x`` is zero-padded at the bottom and right to multiples of ``(h, w)`` and the result cropped back.
+    ``x`` is zero-padded at the bottom and right to multiples of ``(h, w)`` and the result cropped back; a map of
+    exactly ``h x w`` is one window, flattened without padding. Shared by MLP-Mixer's token MLP and gMLP's spatial
+    projection.
     """
     n, c, height, width = x.shape
+    if not isinstance(x, fx.Proxy) and (height, width) == (h, w):  # one window: the flattened map
+        return mlp(x.flatten(2)).view(n, c, h, w)
     ph, pw = (-height) % h, (-width) % w
     xp = F.pad(x, (0, pw, 0, ph))  # (N, C, H', W'), multiples of (h, w)
     gh, gw = (height + ph) // h, (width + pw) // w
@@ -102,5 +106,5 @@ class TokenMixingMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.channels)
-        u = _mix_windows(x, lambda t: self.fc2(self.act(self.fc1(t))), self.h, self.w)
+        u = mix_windows(x, lambda t: self.fc2(self.act(self.fc1(t))), self.h, self.w)
         return match_memory_format(u, x)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from .._registry import register
-from ..layers import check_input, match_memory_format
+from ..layers import attend, check_input, match_memory_format
 from ..tokens import from_channels_last, to_channels_last
 from .swin import relative_position_index, shift_window_mask, window_partition, window_reverse
 
@@ -156,7 +156,7 @@ class SwinV2WindowAttention(nn.Module):
         if s > 0:
             mask = mask + shift_window_mask(hp, wp, m, s, x.device)[:, None]  # (nW, h, M*M, M*M)
         drop = self.attn_drop if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask.to(q.dtype), dropout_p=drop, scale=1.0)
+        y = attend(q, k, v, mask.to(q.dtype), scale=1.0, dropout_p=drop)
         y = self.proj_drop(self.proj(y.transpose(2, 3).reshape(n, -1, m * m, c)))  # (N, nW, M*M, C)
         z = window_reverse(y, m, hp, wp)  # (N, Hp, Wp, C)
         if s > 0:

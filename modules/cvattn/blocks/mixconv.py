@@ -97,14 +97,11 @@ class MixConv2d(nn.Module):
             )
             for c, k in zip(self.splits, kernel_sizes, strict=True)
         )
-        bounds = [0]
-        for c in self.splits:
-            bounds.append(bounds[-1] + c)
-        self.bounds = list(zip(bounds[:-1], bounds[1:], strict=True))  # channel range of each group
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels)
-        y = [
-            conv(x[:, a:b]) for conv, (a, b) in zip(self.convs, self.bounds, strict=True)
-        ]  # X_i -> DWConv_{k_i}
+        # one split (its backward concatenates the groups' gradients) rather than a slice per group (each of whose
+        # backward passes writes a full-size zero gradient)
+        groups = torch.split(x, self.splits, dim=1)
+        y = [conv(groups[i]) for i, conv in enumerate(self.convs)]  # X_i -> DWConv_{k_i} (indexed: fx-traceable)
         return torch.cat(y, dim=1)

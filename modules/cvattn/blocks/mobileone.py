@@ -119,13 +119,14 @@ class MobileOneConv(nn.Module):
         check_input(x, self.in_channels)
         if self.deploy:
             return self.act(self.se(self.fused_conv(x)))
+        # the branches end in batch norm, whose backward does not read its output: summed in place
         y = self.conv_branches[0](x)
         for branch in self.conv_branches[1:]:
-            y = y + branch(x)
+            y += branch(x)
         if self.scale_branch is not None:
-            y = y + self.scale_branch(x)
+            y += self.scale_branch(x)
         if self.skip_bn is not None:
-            y = y + self.skip_bn(x)
+            y += self.skip_bn(x)
         return self.act(self.se(y))
 
     @torch.no_grad()

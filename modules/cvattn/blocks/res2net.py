@@ -123,4 +123,4 @@ class Bottle2neck(nn.Module):
             ys.append(self.pool(last) if self.pool is not None else last)
         out = self.bn3(self.conv3(torch.cat(ys, dim=1)))
         shortcut = x if self.downsample is None else self.downsample(x)
-        return self.act(out + shortcut)
+        return self.act(out.add_(shortcut))  # in place, as batch norm's backward does not read its output
